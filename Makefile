@@ -1,0 +1,48 @@
+# The one entry point. Every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PKG_SOURCES := pyproject.toml
+
+.PHONY: test lint typecheck unit docs bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-dev: $(BIN)/python $(PKG_SOURCES)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $@
+
+$(VENV)/.installed-docs: $(BIN)/python $(PKG_SOURCES)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
+$(VENV)/.installed-bench: $(BIN)/python $(PKG_SOURCES)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+## make test: ruff, mypy --strict and pytest with branch coverage (fails under 95%)
+test: lint typecheck unit
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy --strict src
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage report --fail-under=95
+
+## make docs: the Sphinx site, warnings as errors
+docs: $(VENV)/.installed-docs
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+## make bench: the benchmarks under benchmarks/
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) docs/_build .coverage htmlcov .mypy_cache .ruff_cache .hypothesis

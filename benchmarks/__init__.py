@@ -1,0 +1,1 @@
+"""refundcore's benchmarks; run them with ``make bench`` (``python -m benchmarks``)."""

@@ -1,0 +1,19 @@
+"""Test-wide settings: hypothesis profiles.
+
+``ci`` (chosen when the CI variable is set) is derandomized so that a run is
+reproducible from the commit alone; ``dev`` explores new examples each run.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
