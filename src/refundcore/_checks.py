@@ -103,11 +103,9 @@ class Checker:
         if value.minor < 0 or (positive and value.minor == 0):
             self.fail(field, "must be positive" if positive else "must not be negative", value)
 
-    def member(self, field: str, kind: type[E], *, optional: bool = False) -> None:
+    def member(self, field: str, kind: type[E]) -> None:
         """The field is a member of the enum ``kind``."""
         value = self._get(field)
-        if value is None and optional:
-            return
         if not isinstance(value, kind):
             allowed = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
             self.fail(field, f"must be one of {allowed}", value)

@@ -348,6 +348,12 @@ class Money(_Frozen):
     def __mul__(self, quantity: int) -> Money:
         if isinstance(quantity, int) and not isinstance(quantity, bool):
             return _money(self.minor * quantity, self.currency)
+        if isinstance(quantity, (float, Decimal, Fraction, bool)):
+            raise InvalidAmount(
+                "only a whole quantity multiplies exactly; use multiply(factor, rounding=...) "
+                "or times(factor)",
+                value=quantity,
+            )
         return NotImplemented
 
     __rmul__ = __mul__
@@ -440,21 +446,20 @@ class Money(_Frozen):
 def _weights(weights: Sequence[int] | Sequence[Money]) -> list[int]:
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence) or not weights:
         raise InvalidAmount("weights must be a non-empty sequence", value=weights)
+    by_money = isinstance(weights[0], Money)
+    currency = weights[0].currency if isinstance(weights[0], Money) else None
     raw: list[int] = []
-    currency = None
     for weight in weights:
-        if isinstance(weight, Money):
-            if currency is None:
-                currency = weight.currency
-            elif weight.currency != currency:
-                _mismatch(currency, weight.currency, "mix weights in")
+        if isinstance(weight, Money) and by_money:
+            if weight.currency != currency:
+                _mismatch(str(currency), weight.currency, "mix weights in")
             value = weight.minor
-        elif isinstance(weight, int) and not isinstance(weight, bool):
-            if currency is not None:
-                raise InvalidAmount("weights must be all ints or all Money", value=weight)
+        elif isinstance(weight, int) and not isinstance(weight, bool) and not by_money:
             value = weight
         else:
-            raise InvalidAmount("a weight must be a non-negative int or Money", value=weight)
+            raise InvalidAmount(
+                "weights must be all non-negative ints or all Money of one currency", value=weight
+            )
         if value < 0:
             raise InvalidAmount("a weight must not be negative", value=weight)
         raw.append(value)
