@@ -36,11 +36,20 @@ from refundcore.errors import (
     UnknownCurrency,
 )
 from refundcore.money import FineMoney, Money, Rounding
+from refundcore.policy import (
+    Decision,
+    Outcome,
+    RefundQuote,
+    ReturnPolicy,
+    quote_refund,
+    split_refund,
+)
 
 __all__ = [
     "CURRENCIES",
     "Channel",
     "CurrencyMismatch",
+    "Decision",
     "Discount",
     "DiscountKind",
     "Disposition",
@@ -54,12 +63,15 @@ __all__ = [
     "Money",
     "Order",
     "OrderLine",
+    "Outcome",
     "Reason",
     "Refund",
     "RefundMethod",
+    "RefundQuote",
     "RefundcoreError",
     "ReturnKind",
     "ReturnLine",
+    "ReturnPolicy",
     "ReturnRequest",
     "Rounding",
     "Shipment",
@@ -68,4 +80,6 @@ __all__ = [
     "TenderKind",
     "UnknownCurrency",
     "exponent_of",
+    "quote_refund",
+    "split_refund",
 ]
