@@ -7,12 +7,18 @@ import pickle
 import pytest
 
 from refundcore import (
+    ConcurrentModification,
+    ConflictingEvent,
     CurrencyMismatch,
     InvalidAmount,
     InvalidRecord,
+    InvalidTransition,
     Money,
     RefundcoreError,
     UnknownCurrency,
+    UnknownEvent,
+    UnknownHook,
+    UnknownState,
     errors,
 )
 
@@ -24,6 +30,12 @@ from refundcore import (
         (UnknownCurrency, ValueError),
         (CurrencyMismatch, ValueError),
         (InvalidRecord, ValueError),
+        (InvalidTransition, ValueError),
+        (ConflictingEvent, ValueError),
+        (UnknownHook, ValueError),
+        (UnknownEvent, LookupError),
+        (UnknownState, LookupError),
+        (ConcurrentModification, RuntimeError),
     ],
 )
 def test_every_error_has_one_root_and_a_builtin(error: type[Exception], builtin: type) -> None:

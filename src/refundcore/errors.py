@@ -10,7 +10,13 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── InvalidAmount       (ValueError)
         ├── UnknownCurrency     (ValueError)
         ├── CurrencyMismatch    (ValueError)
-        └── InvalidRecord       (ValueError)
+        ├── InvalidRecord       (ValueError)
+        ├── InvalidTransition   (ValueError)     a chart forbids the event now
+        ├── ConflictingEvent    (ValueError)     one event id, two different events
+        ├── UnknownHook         (ValueError)     a listener hook naming no state or event
+        ├── UnknownEvent        (LookupError)    a name that is no event of the chart
+        ├── UnknownState        (LookupError)    a stored state value the chart lacks
+        └── ConcurrentModification (RuntimeError) a writer saw an older version
 
 Differences found by policy or reconciliation are *results*, not errors:
 these exceptions are raised only when a caller hands in something that can
@@ -23,11 +29,17 @@ from __future__ import annotations
 from typing import Any, Final
 
 __all__ = [
+    "ConcurrentModification",
+    "ConflictingEvent",
     "CurrencyMismatch",
     "InvalidAmount",
     "InvalidRecord",
+    "InvalidTransition",
     "RefundcoreError",
     "UnknownCurrency",
+    "UnknownEvent",
+    "UnknownHook",
+    "UnknownState",
 ]
 
 
@@ -126,3 +138,90 @@ class CurrencyMismatch(RefundcoreError, ValueError):
 
 class InvalidRecord(RefundcoreError, ValueError):
     """A domain record that breaks one of its rules (a naive time, a bad quantity, ...)."""
+
+
+# -- lifecycle ---------------------------------------------------------------------------
+
+
+class InvalidTransition(RefundcoreError, ValueError):
+    """A chart forbids an event in the case's current state; the case is left unchanged.
+
+    Attributes:
+        case_id: The case the event was applied to.
+        state: The case's state when the event was refused.
+        event: The name of the refused event (``"ship_back"``).
+        allowed: The names of the events allowed in that state, sorted.
+        guard: The name of the guard that failed, or ``None`` when no transition
+            for the event leaves the state at all.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        case_id: str,
+        state: str,
+        event: str,
+        allowed: tuple[str, ...],
+        guard: str | None = None,
+        record: str | None = "ReturnCase",
+    ) -> None:
+        self.case_id = case_id
+        self.state = state
+        self.event = event
+        self.allowed = allowed
+        self.guard = guard
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"cannot {event} in state {state!r}: {reason}; allowed now: {allowed_text}",
+            record=record,
+            record_id=case_id,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The extra attributes travel in __dict__; the message is rebuilt as it was.
+        return (_rebuild_transition, (type(self), self.args[0]), self.__dict__)
+
+
+def _rebuild_transition(cls: type[InvalidTransition], message: str) -> InvalidTransition:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error
+
+
+class ConflictingEvent(RefundcoreError, ValueError):
+    """An event id already applied to the case, now arriving with different content."""
+
+
+class ConcurrentModification(RefundcoreError, RuntimeError):
+    """A writer applied an event expecting an older version of the case than it has.
+
+    Attributes:
+        expected: The version the writer saw.
+        actual: The case's version now.
+    """
+
+    def __init__(self, reason: str, *, expected: int, actual: int, record_id: object,
+                 record: str = "ReturnCase") -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(reason, value=expected, record=record, record_id=record_id,
+                         field="version")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_transition, (type(self), self.args[0]), self.__dict__)
+
+
+class UnknownEvent(RefundcoreError, LookupError):
+    """A name that is not an event of the chart asked about."""
+
+
+class UnknownState(RefundcoreError, LookupError):
+    """A stored state value that names no state of the chart (python-statemachine's KeyError)."""
+
+
+class UnknownHook(RefundcoreError, ValueError):
+    """A listener method shaped like a hook (``on_enter_<state>``) naming no state or event.
+
+    python-statemachine silently never calls such a method; refundcore refuses it.
+    """

@@ -1,0 +1,566 @@
+"""The aggregates: a return case and an order, each driving its chart event by event.
+
+A case owns its record (bound to its chart), its chart instance and an
+append-only history of events. :meth:`ReturnCase.apply` is the one way to
+change it: idempotent by event id, refused with
+:class:`~refundcore.errors.InvalidTransition` when the chart forbids the event
+(the case is left exactly as it was), and guarded against stale writers by an
+optional ``expected_version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from statemachine.exceptions import TransitionNotAllowed
+
+from refundcore.domain import Order, Refund, ReturnRequest
+from refundcore.errors import (
+    ConcurrentModification,
+    InvalidRecord,
+    InvalidTransition,
+    UnknownEvent,
+    UnknownHook,
+    UnknownState,
+)
+from refundcore.lifecycle._models import WHY_NOT, OrderData, RefundData, ReturnData
+from refundcore.lifecycle._table import (
+    ORDER_TABLE,
+    REFUND_TABLE,
+    RETURN_TABLE,
+    Table,
+    allowed,
+    blocking_guard,
+    choose,
+    guard_reason,
+    refund_refusal,
+    refusal,
+    return_allowed,
+)
+from refundcore.lifecycle.charts import OrderLifecycle, RefundLifecycle, ReturnLifecycle
+from refundcore.lifecycle.deadlines import Deadline, Deadlines
+from refundcore.lifecycle.events import (
+    _DEADLINE_EVENTS,
+    _ORDER_EVENT_NAMES,
+    _REFUND_EVENTS,
+    DeadlinePassed,
+    Event,
+    Requested,
+)
+from refundcore.lifecycle.replay import (
+    CaseState,
+    _already_open,
+    _conflict,
+    _name,
+    _open,
+    _wrong_case,
+    replay_case,
+)
+from refundcore.money import Money
+
+__all__ = ["OrderCase", "ReturnCase"]
+
+_HOOK_PREFIXES = ("on_enter_", "on_exit_", "on_invoke_", "before_", "after_", "on_")
+_STATE_PREFIXES = ("on_enter_", "on_exit_", "on_invoke_")
+_GENERIC_HOOKS = frozenset({"before_transition", "on_transition", "after_transition",
+                            "on_enter_state", "on_exit_state", "on_invoke_state"})
+
+
+def _check_listener(listener: object, chart: Any, guards: Iterable[str]) -> None:
+    """Refuse a listener whose hook names no state or event of ``chart``.
+
+    python-statemachine silently never calls a misspelled ``on_enter_<state>``;
+    a side effect that silently never happens is worse than an error. A
+    listener must also not define a guard's name: the library would consult it
+    as a second guard.
+    """
+    states = {state.id for state in chart.states_map.values()}
+    events = {str(event) for event in chart._events}
+    guard_names = set(guards)
+    for name in dir(listener):
+        if name.startswith("_") or name in _GENERIC_HOOKS:
+            continue
+        if name in guard_names:
+            raise UnknownHook(f"a listener must not define the guard {name!r}", value=name,
+                              record=type(listener).__name__, field=name)
+        for prefix in _HOOK_PREFIXES:
+            if name.startswith(prefix):
+                rest = name[len(prefix):]
+                known = states if prefix in _STATE_PREFIXES else events
+                if rest not in known:
+                    raise UnknownHook(
+                        f"names no {'state' if known is states else 'event'} of "
+                        f"{chart.__name__}; it would never be called",
+                        value=name, record=type(listener).__name__, field=name)
+                break
+
+
+def _aware(value: object, field: str) -> datetime:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidRecord("must be a timezone-aware datetime", value=value, field=field)
+    return value
+
+
+class _RefundRefused(Exception):
+    """The refund chart refused a refund event (raised inside a step, explained outside)."""
+
+    def __init__(self, name: str, refund_event: str, refund_id: str) -> None:
+        super().__init__(name)
+        self.name = name
+        self.refund_event = refund_event
+        self.refund_id = refund_id
+
+
+class _Case:
+    """What a return case and an order case share: history, idempotency, versions."""
+
+    _chart: ClassVar[Any]
+    _table: ClassVar[Table]
+    _kind: ClassVar[str]
+
+    def __init__(self, data: Any, history: Iterable[Event], listeners: Iterable[object]) -> None:
+        self._data = data
+        self._history: list[Event] = list(history)
+        self._seen: dict[str, Event] = {fact.id: fact for fact in self._history}
+        self._listeners: list[object] = []
+        self._machine = self._chart(model=data)
+        for listener in listeners:
+            self.add_listener(listener)
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def case_id(self) -> str:
+        """The case's id (the return request's id, or the order's id)."""
+        return self._data.case_id  # type: ignore[no-any-return]
+
+    @property
+    def state(self) -> str:
+        """The case's state: the value of a state of its chart."""
+        return self._data.state  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> int:
+        """How many events the case has applied; always the length of its history."""
+        return len(self._history)
+
+    @property
+    def history(self) -> tuple[Event, ...]:
+        """The events applied, oldest first."""
+        return tuple(self._history)
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the case reached a final state (every event is refused from now on)."""
+        return not self._table[self._data.state]
+
+    def allowed_events(self) -> tuple[str, ...]:
+        """The names of the events the chart has a transition for now, sorted.
+
+        Guards still decide with the event's content (an amount, a time).
+        """
+        return allowed(self._table, self._data)
+
+    def explain(self, event: str | Event) -> str:
+        """Say in words whether an event may happen now, and why.
+
+        Args:
+            event: An event name (``"ship_back"``): the answer names the
+                transitions and the guards they need. Or an event record: the
+                answer evaluates the guards and names the one that fails.
+
+        Raises:
+            UnknownEvent: ``event`` is a name the chart does not know.
+        """
+        if isinstance(event, Event):
+            name = self._event_name(event)
+            fact: Event | None = event
+        else:
+            name, fact = event, None
+        events = {str(e) for e in self._chart._events}
+        if name not in events:
+            raise UnknownEvent(f"is no event of {self._chart.__name__}; it has "
+                               f"{', '.join(sorted(events))}", value=name, record=self._kind,
+                               record_id=self.case_id)
+        state = self.state
+        head = f"{self._kind} {self.case_id!r} is {state!r}"
+        candidates = self._table[state].get(name)
+        if not candidates:
+            why = ("a final state: nothing can happen any more" if self.is_final
+                   else f"no transition leaves it on {name!r}")
+            return (f"{head}: {name} is not allowed: {why}. Allowed now: "
+                    f"{', '.join(self.allowed_events()) or 'none'}.")
+        if fact is None:
+            options = []
+            for guards, target in candidates:
+                needs = " and ".join(
+                    (g if expected else f"not {g}") for g, _fn, expected in guards)
+                options.append(f"to {target!r} if {needs}" if needs else f"to {target!r}")
+            return f"{head}: {name} is allowed, " + "; ".join(options) + "."
+        chosen = choose(candidates, self._data, fact)
+        if chosen is None:
+            guard, expected = blocking_guard(candidates, self._data, fact)
+            return f"{head}: {name} is refused: {guard_reason(guard, expected=expected)}."
+        extra = self._explain_more(name, fact)
+        if extra:
+            return f"{head}: {name} is refused: {extra}."
+        return f"{head}: {name} is allowed: it would take the case to {chosen!r}."
+
+    def _explain_more(self, name: str, fact: Event) -> str:  # noqa: ARG002 -- overridden
+        return ""
+
+    # -- changing ------------------------------------------------------------------------
+
+    def add_listener(self, listener: object) -> None:
+        """Attach a python-statemachine listener to the case's chart.
+
+        Its hooks (``on_enter_<state>``, ``after_<event>``, ``after_transition``,
+        ...) are called while an event is applied, with the event as ``fact``;
+        if one raises, the case is left unchanged and the error reaches the
+        caller of :meth:`apply`.
+
+        Raises:
+            UnknownHook: a hook names no state or event of the chart, or the
+                listener defines a guard's name.
+        """
+        _check_listener(listener, self._chart, WHY_NOT)
+        self._listeners.append(listener)
+        self._machine.add_listener(listener)
+
+    def apply(self, event: Event, *, expected_version: int | None = None) -> bool:
+        """Apply ``event`` through the chart.
+
+        Args:
+            event: The event.
+            expected_version: The version the writer saw; refused when the
+                case has moved on since.
+
+        Returns:
+            ``True`` when the case changed, ``False`` when this event id was
+            already applied (with the same content). A duplicate is recognised
+            before the version is checked, so a writer retrying its own event
+            gets ``False``, not an error.
+
+        Raises:
+            InvalidTransition: the chart forbids the event now; the case is unchanged.
+            ConflictingEvent: the event id was already applied with other content.
+            ConcurrentModification: ``expected_version`` is not the case's version.
+            InvalidRecord: the event belongs to another case.
+        """
+        if not isinstance(event, Event):
+            raise TypeError(f"not an event: {event!r} ({type(event).__name__})")
+        if event.case_id != self.case_id:
+            raise _wrong_case(self.case_id, event)
+        seen = self._seen.get(event.id)
+        if seen is not None:
+            if seen == event:
+                return False
+            raise _conflict(self.case_id, event, seen, self._kind)
+        if expected_version is not None and expected_version != self.version:
+            raise ConcurrentModification(
+                f"the writer expected version {expected_version}, the case is at "
+                f"{self.version}", expected=expected_version, actual=self.version,
+                record_id=self.case_id, record=self._kind)
+        name = self._event_name(event)
+        snapshot = self._data.snapshot()
+        try:
+            self._step(name, event)
+        except _RefundRefused as refused:
+            self._data.restore(snapshot)
+            raise refund_refusal(self._data, refused.name, refused.refund_event,
+                                 refused.refund_id, allowed_now=self.allowed_events()) from None
+        except BaseException:
+            self._data.restore(snapshot)
+            raise
+        self._history.append(event)
+        self._seen[event.id] = event
+        return True
+
+    def _event_name(self, event: Event) -> str:
+        raise NotImplementedError
+
+    def _step(self, name: str, event: Event) -> None:
+        try:
+            self._machine.send(name, fact=event)
+        except TransitionNotAllowed:
+            raise self._refusal(name, event) from None
+
+    def _refusal(self, name: str, event: Event) -> InvalidTransition:
+        return refusal(self._table, self._data, name, event, allowed_now=self.allowed_events(),
+                       kind=self._kind)
+
+    def _deadline(self) -> tuple[Deadline, datetime] | None:
+        raise NotImplementedError
+
+    def tick(self, now: datetime) -> tuple[DeadlinePassed, ...]:
+        """Fire every deadline that has run out by ``now``.
+
+        Each firing is a :class:`DeadlinePassed` event dated at the moment
+        the deadline ran out, with an id made from the case, the deadline
+        and the version, so that ticking again (or replaying) changes nothing.
+
+        Args:
+            now: The current time (timezone-aware); the library never reads the clock.
+
+        Returns:
+            The events fired, in order (several when one deadline leads into another).
+            If a listener raises, the error reaches the caller; the deadlines
+            fired before it stay applied.
+        """
+        _aware(now, "now")
+        fired: list[DeadlinePassed] = []
+        while True:
+            due = self._deadline()
+            if due is None or due[1] > now:
+                return tuple(fired)
+            deadline, at = due
+            event = DeadlinePassed(
+                id=f"{self.case_id}/{deadline.value}/{self.version}", case_id=self.case_id,
+                at=at, actor="platform", deadline=deadline)
+            self.apply(event)
+            fired.append(event)
+
+
+class ReturnCase(_Case):
+    """A return case (退货退款单 / 售后单): a request, its state, its refunds and its history.
+
+    Open one with :meth:`open` from the :class:`Requested` event, rebuild one
+    with :meth:`replay`, or restore a stored one with :meth:`restore`.
+    """
+
+    _chart = ReturnLifecycle
+    _table = RETURN_TABLE
+    _kind = "ReturnCase"
+
+    def __init__(self, data: ReturnData, history: Iterable[Event],
+                 listeners: Iterable[object] = ()) -> None:
+        """Use :meth:`open`, :meth:`replay` or :meth:`restore` instead."""
+        super().__init__(data, history, listeners)
+        self._refund_machines: dict[str, Any] = {}
+        for refund in data.refunds.values():
+            self._refund_machine(refund)
+
+    @classmethod
+    def open(cls, event: Requested, *, deadlines: Deadlines | None = None,
+             listeners: Iterable[object] = ()) -> ReturnCase:
+        """Open a case from the buyer's request.
+
+        Args:
+            event: The :class:`Requested` event; it is the first of the history.
+            deadlines: The platform's deadlines (the default :class:`Deadlines`).
+            listeners: Listeners to attach (see :meth:`add_listener`).
+        """
+        if not isinstance(event, Requested):
+            raise TypeError(f"a case opens with a Requested event, got {event!r}")
+        data = _open(event, Deadlines() if deadlines is None else deadlines)
+        return cls(data, (event,), listeners)
+
+    @classmethod
+    def replay(cls, events: Iterable[Event], *, deadlines: Deadlines | None = None,
+               listeners: Iterable[object] = ()) -> ReturnCase:
+        """Rebuild a case by applying its events, in order, through the chart.
+
+        Listeners are attached after the replay: replaying is not the events
+        happening again.
+
+        Raises:
+            InvalidTransition: an event the chart forbids (the first one).
+            TypeError: the first event is not :class:`Requested`.
+        """
+        stream = iter(events)
+        first = next(stream, None)
+        case = cls.open(first, deadlines=deadlines)  # type: ignore[arg-type]
+        for event in stream:
+            case.apply(event)
+        for listener in listeners:
+            case.add_listener(listener)
+        return case
+
+    @classmethod
+    def restore(cls, state: str, history: Iterable[Event], *,
+                deadlines: Deadlines | None = None,
+                listeners: Iterable[object] = ()) -> ReturnCase:
+        """Restore a stored case from its stored state value and its history.
+
+        The history is folded on the compiled tables (fast, and checked); the
+        chart then starts in the stored state, as python-statemachine does for
+        a record whose state field already holds a value.
+
+        Raises:
+            UnknownState: ``state`` is no state of :class:`ReturnLifecycle`.
+            InvalidRecord: ``state`` is not where the history leads.
+            InvalidTransition: the history holds an event the chart forbids.
+        """
+        events = list(history)
+        if not events or not isinstance(events[0], Requested):
+            raise TypeError("a stored history starts with its Requested event")
+        chosen = Deadlines() if deadlines is None else deadlines
+        try:
+            cls._chart.states_map[state]
+        except KeyError as err:
+            raise UnknownState(f"names no state of {cls._chart.__name__}", value=state,
+                               record=cls._kind, record_id=events[0].case_id,
+                               field="state") from err
+        run = replay_case(events[0], events[1:], chosen)
+        if run.data.state != state:
+            raise InvalidRecord(f"is not where the history leads ({run.data.state!r})",
+                                value=state, record=cls._kind, record_id=run.data.case_id,
+                                field="state")
+        return cls(run.data, run.history, listeners)
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def request(self) -> ReturnRequest:
+        """The return request."""
+        return self._data.request  # type: ignore[no-any-return]
+
+    @property
+    def quote(self) -> Money:
+        """The most the case may ever refund, as quoted when it opened."""
+        return self._data.quote  # type: ignore[no-any-return]
+
+    @property
+    def limit(self) -> Money:
+        """What the case may refund in all now (lower after a partial acceptance)."""
+        return self._data.limit  # type: ignore[no-any-return]
+
+    @property
+    def refunds(self) -> tuple[tuple[Refund, str], ...]:
+        """Each refund with its state in :class:`RefundLifecycle`, in issue order."""
+        return tuple((r.refund, r.state) for r in self._data.refunds.values())
+
+    @property
+    def refunded(self) -> Money:
+        """The total of the refunds paid out and not reversed."""
+        return Money.from_minor(
+            sum(r.refund.amount.minor for r in self._data.refunds.values()
+                if r.state == "succeeded"), self._data.quote.currency)
+
+    def snapshot(self) -> CaseState:
+        """The case's state, refunds and history as a frozen record (what a replay gives)."""
+        data = self._data
+        return CaseState(
+            case_id=data.case_id, state=data.state, version=self.version, limit=data.limit,
+            refunds=tuple((key, r.state) for key, r in data.refunds.items()),
+            history=tuple(self._history))
+
+    def allowed_events(self) -> tuple[str, ...]:
+        """The names of the events the charts have a transition for now, sorted.
+
+        A refund event is listed only while some refund's chart can take it;
+        guards still decide with the event's content (an amount, a time).
+        """
+        return return_allowed(self._data)
+
+    # -- changing ------------------------------------------------------------------------
+
+    def _event_name(self, event: Event) -> str:
+        return _name(event)
+
+    def _step(self, name: str, event: Event) -> None:
+        if type(event) is Requested:
+            raise _already_open(self._data)
+        super()._step(name, event)
+        refund_event = _REFUND_EVENTS.get(name)
+        if refund_event is not None:
+            refund_id: str = event.refund_id  # type: ignore[attr-defined]
+            try:
+                self._refund_machines[refund_id].send(refund_event, fact=event)
+            except TransitionNotAllowed:
+                # Explained once the case is rolled back, so that "allowed now" is right.
+                raise _RefundRefused(name, refund_event, refund_id) from None
+        for key, refund in self._data.refunds.items():
+            if key not in self._refund_machines:
+                self._refund_machine(refund)
+
+    def _refund_machine(self, refund: RefundData) -> None:
+        self._refund_machines[refund.refund.id] = RefundLifecycle(model=refund)
+
+    def _refusal(self, name: str, event: Event) -> InvalidTransition:
+        return refusal(self._table, self._data, name, event, allowed_now=self.allowed_events(),
+                       kind=self._kind)
+
+    def _explain_more(self, name: str, fact: Event) -> str:
+        refund_event = _REFUND_EVENTS.get(name)
+        if refund_event is None:
+            return ""
+        refund = self._data.refunds[fact.refund_id]  # type: ignore[attr-defined]
+        if refund_event in REFUND_TABLE[refund.state]:
+            return ""
+        return (f"refund {fact.refund_id!r} is {refund.state!r}, from which the refund "  # type: ignore[attr-defined]
+                f"chart has no {refund_event!r}")
+
+    def _deadline(self) -> tuple[Deadline, datetime] | None:
+        data = self._data
+        deadline = _RETURN_DEADLINES.get(data.state)
+        if deadline is None:
+            return None
+        return deadline, data.entered_at + data.deadlines.duration(deadline)
+
+
+_RETURN_DEADLINES = {
+    "requested": Deadline.MERCHANT_RESPONSE,
+    "under_review": Deadline.MERCHANT_RESPONSE,
+    "awaiting_parcel": Deadline.BUYER_SHIP_BACK,
+    "in_transit": Deadline.MERCHANT_RECEIPT,
+}
+
+
+class OrderCase(_Case):
+    """An order on its way to settlement: paid, shipped, delivered, confirmed.
+
+    Open one with :meth:`open`; ``completed`` means settleable (the
+    platform's settlement clock starts).
+    """
+
+    _chart = OrderLifecycle
+    _table = ORDER_TABLE
+    _kind = "OrderCase"
+
+    @classmethod
+    def open(cls, order: Order, *, deadlines: Deadlines | None = None,
+             listeners: Iterable[object] = ()) -> OrderCase:
+        """Start following ``order`` from its placement (its history starts empty)."""
+        if not isinstance(order, Order):
+            raise TypeError(f"an order case opens on an Order, got {order!r}")
+        data = OrderData(case_id=order.id, deadlines=Deadlines() if deadlines is None
+                         else deadlines, entered_at=order.placed_at)
+        return cls(data, (), listeners)
+
+    @classmethod
+    def replay(cls, order: Order, events: Iterable[Event], *,
+               deadlines: Deadlines | None = None,
+               listeners: Iterable[object] = ()) -> OrderCase:
+        """Rebuild an order case by applying its events, in order, through the chart."""
+        case = cls.open(order, deadlines=deadlines)
+        for event in events:
+            case.apply(event)
+        for listener in listeners:
+            case.add_listener(listener)
+        return case
+
+    @property
+    def settleable(self) -> bool:
+        """Whether the order is confirmed, so that settlement is due."""
+        return self.state == "completed"
+
+    def _event_name(self, event: Event) -> str:
+        kind = type(event)
+        name = _ORDER_EVENT_NAMES.get(kind)
+        if name is not None:
+            return name
+        if kind is DeadlinePassed:
+            return _DEADLINE_EVENTS[event.deadline]  # type: ignore[attr-defined]
+        raise TypeError(f"not an event of an order: {event!r}")
+
+    def _deadline(self) -> tuple[Deadline, datetime] | None:
+        data = self._data
+        if data.state not in ("shipped", "delivered") or data.shipment is None:
+            return None
+        return (Deadline.ORDER_CONFIRMATION,
+                data.shipment.shipped_at + data.deadlines.order_confirmation)
+
+
