@@ -3,6 +3,10 @@
 Orders, returns and refunds as exact domain records and state machines, and
 a reconciliation engine that diffs the merchant's ledger against a
 platform's settlement statement (对账). No I/O: records in, records out.
+
+The most used names are here; the public subpackages hold the rest:
+:mod:`refundcore.policy`, :mod:`refundcore.lifecycle`,
+:mod:`refundcore.reconcile` and :mod:`refundcore.formats`.
 """
 
 from refundcore.currencies import CURRENCIES, exponent_of
@@ -41,6 +45,7 @@ from refundcore.errors import (
     UnknownHook,
     UnknownState,
 )
+from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.lifecycle import (
     Deadlines,
     OrderCase,
@@ -72,6 +77,7 @@ __all__ = [
     "Discount",
     "DiscountKind",
     "Disposition",
+    "EntryKind",
     "FineMoney",
     "Funder",
     "GoodsCategory",
@@ -80,6 +86,7 @@ __all__ = [
     "InvalidAmount",
     "InvalidRecord",
     "InvalidTransition",
+    "LedgerEntry",
     "Money",
     "Order",
     "OrderCase",

@@ -1,0 +1,58 @@
+"""Reconciliation (对账): diff the merchant's ledger against a platform's statement.
+
+:func:`reconcile` takes :class:`~refundcore.ledger.LedgerEntry` records and
+:class:`StatementLine` records and returns a :class:`Reconciliation`: the
+matches, the breaks (each with an :class:`Explanation`), the open items to
+carry to the next period, the rejected inputs and a :class:`Summary` whose
+categories add up to the whole difference. Matching runs as passes in
+priority order, each a small rule built by a factory: :func:`exact_reference`,
+:func:`composite_key`, :func:`tolerance`, :func:`many_to_one`,
+:func:`one_to_many`.
+"""
+
+from refundcore.reconcile._engine import reconcile
+from refundcore.reconcile._explain import Candidate, Explanation, FieldDiff
+from refundcore.reconcile._records import LineKind, StatementLine
+from refundcore.reconcile._result import (
+    Break,
+    Category,
+    Match,
+    OpenItem,
+    Reconciliation,
+    RejectedInput,
+    Summary,
+    SummaryRow,
+)
+from refundcore.reconcile._rules import (
+    Rule,
+    composite_key,
+    default_rules,
+    exact_reference,
+    many_to_one,
+    one_to_many,
+    tolerance,
+)
+
+__all__ = [
+    "Break",
+    "Candidate",
+    "Category",
+    "Explanation",
+    "FieldDiff",
+    "LineKind",
+    "Match",
+    "OpenItem",
+    "Reconciliation",
+    "RejectedInput",
+    "Rule",
+    "StatementLine",
+    "Summary",
+    "SummaryRow",
+    "composite_key",
+    "default_rules",
+    "exact_reference",
+    "many_to_one",
+    "one_to_many",
+    "reconcile",
+    "tolerance",
+]

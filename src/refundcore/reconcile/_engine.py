@@ -1,0 +1,546 @@
+"""The engine: check the inputs, run the passes, classify what they found, add it all up."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+from itertools import compress
+from operator import attrgetter
+from typing import Any, Literal
+
+from refundcore.errors import InvalidRecord
+from refundcore.ledger import (
+    Component,
+    EntryKind,
+    LedgerEntry,
+    _Batch,
+    _bulk_build,
+    _gc_paused,
+    _ledger_fast,
+    _ledger_slow,
+)
+from refundcore.money import Money
+from refundcore.reconcile._records import LineKind, StatementLine, _line_fast, _line_slow
+from refundcore.reconcile._result import (
+    ORDER,
+    Break,
+    Category,
+    Match,
+    OpenItem,
+    Reconciliation,
+    RejectedInput,
+    Summary,
+    SummaryRow,
+)
+from refundcore.reconcile._rules import Rule, _Tolerant, default_rules
+from refundcore.reconcile._work import (
+    LEDGER_COLUMNS,
+    LEDGER_FLOW,
+    LINE_COLUMNS,
+    LINE_FLOW,
+    NO_TOLERANCE,
+    Outcome,
+    Work,
+    columns_of,
+    ledger_date,
+)
+
+__all__ = ["reconcile"]
+
+
+class _Context:
+    """What explanations need after the run: the records, the pairing, lazy indexes."""
+
+    def __init__(self, work: Work, period_end: date | None) -> None:
+        self.ledger = work.ledger
+        self.statement = work.statement
+        self.carried_from = work.carried_from
+        self.tolerance = work.tolerance
+        self.period_end = period_end
+        self.duplicate_of: dict[tuple[bool, str], str] = {}
+        self._work = work
+        self._indexes: dict[tuple[bool, str], dict[str, list[int]]] = {}
+        self._partners: dict[tuple[bool, int], str] | None = None
+
+    def _index(self, *, ledger_side: bool, field: str) -> dict[str, list[int]]:
+        key = (ledger_side, field)
+        index = self._indexes.get(key)
+        if index is None:
+            index = {}
+            for k, record in enumerate(self.ledger if ledger_side else self.statement):
+                value = getattr(record, field)
+                if value is not None:
+                    index.setdefault(value, []).append(k)
+            self._indexes[key] = index
+        return index
+
+    def neighbours(self, record: Any, *, ledger_side: bool) -> list[int]:
+        """Records on the other side sharing ``record``'s reference or order id."""
+        found: dict[int, None] = {}
+        for field in ("reference", "order_id"):
+            value = getattr(record, field)
+            if value is not None:
+                index = self._index(ledger_side=not ledger_side, field=field)
+                found.update(dict.fromkeys(index.get(value, ())))
+        return list(found)
+
+    def partner_of(self, index: int, *, ledger_side: bool) -> str:
+        """A short description of the outcome a record is in."""
+        if self._partners is None:
+            partners: dict[tuple[bool, int], str] = {}
+            work = self._work
+            for ls, ss in work.plain.values():
+                for i, j in zip(ls, ss, strict=False):
+                    partners[(True, i)] = f"a match with {self.statement[j].id}"
+                    partners[(False, j)] = f"a match with {self.ledger[i].id}"
+            for _, ls2, ss2, _, _ in work.outcomes:
+                sids = ", ".join(self.statement[j].id for j in ss2)
+                lids = ", ".join(self.ledger[i].id for i in ls2)
+                for i in ls2:
+                    partners[(True, i)] = f"an outcome with {sids}"
+                for j in ss2:
+                    partners[(False, j)] = f"an outcome with {lids}"
+            self._partners = partners
+        return self._partners.get((ledger_side, index), "another outcome")
+
+
+def _accept(
+    items: Iterable[Any],
+    cls: type[Any],
+    side: str,
+    rejected: list[RejectedInput] | None,
+    where: list[tuple[str, int]] | None = None,
+) -> Sequence[Any]:
+    """The records of one input; rows are built; anything else is refused or rejected.
+
+    ``where`` (when given) receives the side and input position of each record kept.
+    """
+    if type(items) is _Batch and (not items or type(items[0]) is cls):
+        if where is not None:
+            where.extend((side, k) for k in range(len(items)))
+        return items  # built and checked by from_tuples
+    items = items if isinstance(items, (list, tuple)) else list(items)
+    for item in items:
+        if type(item) is not cls:
+            break
+    else:
+        if where is not None:
+            where.extend((side, k) for k in range(len(items)))
+        return items
+    fast, slow = (_ledger_fast, _ledger_slow) if cls is LedgerEntry else (_line_fast, _line_slow)
+    out: list[Any] = []
+    for index, item in enumerate(items):
+        if isinstance(item, cls) or (isinstance(item, OpenItem) and cls is LedgerEntry):
+            out.append(item if isinstance(item, cls) else item.entry)
+            if where is not None:
+                where.append((side, index))
+            continue
+        if isinstance(item, (tuple, list, dict)):
+            problems: list[tuple[int, Any, InvalidRecord]] = []
+            built = _bulk_build(cls, [item], fast, slow, problems)  # type: ignore[list-item]
+            if built:
+                out.append(built[0])
+                if where is not None:
+                    where.append((side, index))
+                continue
+            error = problems[0][2]
+            if rejected is None:
+                raise InvalidRecord(
+                    f"{side} row {index}: {error.reason.partition(': ')[2]}",
+                    value=error.value,
+                    record=error.record,
+                    record_id=error.record_id,
+                    field=error.field,
+                )
+            rejected.append(
+                RejectedInput(side=side, index=index, record_id=error.record_id, field=error.field,
+                         reason=error.reason.partition(": ")[2], value=item)
+            )
+            continue
+        reason = f"must be a {cls.__name__} or a row laid out as {cls.__name__}.TUPLE_FIELDS"
+        if rejected is None:
+            raise InvalidRecord(f"{side} item {index} {reason}", value=item, record=cls.__name__)
+        rejected.append(
+            RejectedInput(side=side, index=index, record_id=None, field=None, reason=reason,
+                     value=item)
+        )
+    return out
+
+
+def _columns(records: Sequence[Any], names: Sequence[str]) -> tuple[list[Any], ...]:
+    if type(records) is _Batch:
+        return records.columns
+    return columns_of(records, names)
+
+
+def _unique(
+    records: Sequence[Any],
+    ids: list[str],
+    name: str,
+    rejected: list[RejectedInput] | None,
+    where: list[tuple[str, int]],
+) -> Sequence[Any]:
+    """Refuse or reject records whose id another, different record also has."""
+    if len(set(ids)) == len(ids):
+        return records
+    counts = Counter(ids)
+    keep: list[Any] = []
+    seen: dict[str, Any] = {}
+    for position, record in enumerate(records):
+        if counts[record.id] == 1:
+            keep.append(record)
+            continue
+        group = [r for r in records if r.id == record.id]
+        if all(r == group[0] for r in group):
+            if record.id in seen:
+                reason = "the same record is given twice"
+            else:
+                seen[record.id] = record
+                keep.append(record)
+                continue
+        else:
+            reason = f"the id is given to {counts[record.id]} different records"
+        if rejected is None:
+            raise InvalidRecord(reason, value=record.id, record=name, record_id=record.id,
+                                field="id")
+        side, index = where[position]
+        rejected.append(
+            RejectedInput(side=side, index=index, record_id=record.id, field="id",
+                     reason=reason, value=record)
+        )
+    return keep
+
+
+def _check_period(period: object) -> tuple[date, date] | None:
+    if period is None:
+        return None
+    if (
+        not isinstance(period, tuple)
+        or len(period) != 2
+        or not all(type(d) is date for d in period)
+        or period[0] > period[1]
+    ):
+        raise ValueError(
+            "period must be a (start, end) tuple of dates with start <= end, "
+            f"got {period!r} ({type(period).__name__})"
+        )
+    return period
+
+
+def _classify(work: Work, outcome: Outcome) -> Category:
+    """The category of a pair or group the passes found."""
+    _, ls, ss, _, aggregate = outcome
+    ledger = [work.ledger[i] for i in ls]
+    statement = [work.statement[j] for j in ss]
+    currencies = {e.currency for e in ledger} | {s.currency for s in statement}
+    if len(currencies) > 1:
+        return Category.CURRENCY_MISMATCH
+    l_amount = sum(e.amount_minor for e in ledger)
+    l_fee = sum(e.fee_minor for e in ledger)
+    s_net = sum(s.net_minor for s in statement)
+    dn = s_net - (l_amount - l_fee)
+    if aggregate:
+        dg, df = dn, 0
+    else:
+        dg = sum(s.gross_minor for s in statement) - l_amount
+        df = sum(s.fee_minor for s in statement) - l_fee
+    carried = any(i >= work.carried_from for i in ls)
+    if dg == 0 and df == 0:
+        return Category.TIMING_CLEARED if carried else Category.MATCHED
+    if work.tolerance.allows(dn, l_amount):
+        return Category.TIMING_CLEARED if carried else Category.MATCHED_WITHIN_TOLERANCE
+    if dg == 0:
+        return Category.FEE_MISMATCH
+    subsidy = sum(e.component(Component.PLATFORM_SUBSIDY).minor for e in ledger)
+    if (subsidy and dg == -subsidy) or (all(
+        e.kind is EntryKind.PLATFORM_SUBSIDY for e in ledger
+    ) and all(s.kind is LineKind.SUBSIDY for s in statement)):
+        return Category.SUBSIDY_DIFFERENCE
+    s_gross = l_amount + dg
+    if (
+        len(ls) + len(ss) > 2
+        and not aggregate
+        and s_gross != 0
+        and (s_gross > 0) == (l_amount > 0)
+        and abs(s_gross) < abs(l_amount)
+    ):
+        return Category.PARTIAL_SETTLEMENT
+    return Category.AMOUNT_MISMATCH
+
+
+def _key_ledger(e: LedgerEntry) -> tuple[Any, ...]:
+    flow = LEDGER_FLOW[e.kind]
+    if e.reference is not None:
+        return (e.reference, flow, e.amount_minor, e.fee_minor, e.currency)
+    return (None, e.order_id, flow, e.amount_minor, e.fee_minor, e.currency, e.occurred_at)
+
+
+def _key_line(s: StatementLine) -> tuple[Any, ...]:
+    flow = LINE_FLOW[s.kind]
+    if s.reference is not None:
+        return (s.reference, flow, s.gross_minor, s.fee_minor, s.currency)
+    return (None, s.order_id, flow, s.gross_minor, s.fee_minor, s.currency, s.occurred_at)
+
+
+def _duplicates(
+    records: Sequence[Any],
+    refs_column: list[str | None],
+    left: list[int],
+    used: bytes,
+    key: Any,
+    groups: dict[Any, list[int]] | None,
+) -> tuple[dict[int, int], list[int]]:
+    """Split the unused records into duplicates (with their originals) and the rest.
+
+    ``groups`` (from the exact-reference pass) lists the records sharing a
+    reference; without it, the whole side is scanned for the references left.
+    """
+    keys = {j: key(records[j]) for j in left}
+    wanted = set(keys.values())
+    pool: set[int] = set(left)
+    refs: set[str | None] = set()
+    if groups is not None:
+        for k in wanted:
+            if k[0] is not None and k in groups:
+                pool.update(groups[k])
+    else:
+        refs = {k[0] for k in wanted}
+    refs.discard(None)
+    if refs:
+        pool.update(compress(range(len(refs_column)), map(refs.__contains__, refs_column)))
+    orders = {k[1] for k in wanted if k[0] is None}
+    if orders:
+        order_column = map(attrgetter("order_id"), records)
+        for j in compress(range(len(refs_column)), map(orders.__contains__, order_column)):
+            if refs_column[j] is None:
+                pool.add(j)
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for j in pool:
+        k = key(records[j])
+        if k in wanted:
+            found.setdefault(k, []).append(j)
+    duplicate_of: dict[int, int] = {}
+    rest: list[int] = []
+    for j in left:
+        group = sorted(found[keys[j]], key=lambda k: records[k].id)
+        originals = [k for k in group if used[k]]
+        original = originals[0] if originals else group[0]
+        if original == j:
+            rest.append(j)
+        else:
+            duplicate_of[j] = original
+    return duplicate_of, rest
+
+
+def reconcile(
+    ledger: Iterable[LedgerEntry | Sequence[Any]],
+    statement: Iterable[StatementLine | Sequence[Any]],
+    *,
+    rules: Sequence[Rule] | None = None,
+    period: tuple[date, date] | None = None,
+    open_items: Iterable[OpenItem | LedgerEntry] = (),
+    on_invalid: Literal["raise", "collect"] = "raise",
+) -> Reconciliation:
+    """Diff the ledger against the statement and explain every difference.
+
+    Args:
+        ledger: The entries the merchant expects (records, or rows laid out
+            as :attr:`LedgerEntry.TUPLE_FIELDS`).
+        statement: The platform's lines (records or rows).
+        rules: The passes to run, in order; :func:`default_rules` when None.
+        period: ``(start, end)`` dates, inclusive. An entry not on the
+            statement whose expected settlement date is after ``end`` is an
+            open item (timing), not a break.
+        open_items: The previous period's open items (or entries) to match
+            late; those that settle now are cleared timing differences.
+        on_invalid: ``"raise"`` refuses bad input with an error naming the
+            record and field; ``"collect"`` reports it in
+            :attr:`Reconciliation.rejected` and reconciles the rest.
+
+    Returns:
+        The matches, breaks, open items, rejected inputs and the summary.
+
+    Raises:
+        InvalidRecord: bad input, with ``on_invalid="raise"``.
+        ValueError: a malformed option.
+    """
+    if on_invalid not in ("raise", "collect"):
+        raise ValueError(f"on_invalid must be 'raise' or 'collect', got {on_invalid!r}")
+    bounds = _check_period(period)
+    rules = default_rules() if rules is None else tuple(rules)
+    for rule in rules:
+        if not callable(rule):
+            raise ValueError(f"each rule must be a callable rule, got {rule!r}")
+    rejected: list[RejectedInput] | None = [] if on_invalid == "collect" else None
+    with _gc_paused():
+        lwhere: list[tuple[str, int]] | None = [] if rejected is not None else None
+        swhere: list[tuple[str, int]] | None = [] if rejected is not None else None
+        entries = _accept(ledger, LedgerEntry, "ledger", rejected, lwhere)
+        carried = _accept(open_items, LedgerEntry, "open_items", rejected, lwhere)
+        lines = _accept(statement, StatementLine, "statement", rejected, swhere)
+        lcols = _columns(entries, LEDGER_COLUMNS)
+        if carried:
+            ccols = columns_of(carried, LEDGER_COLUMNS)
+            lcols = tuple(a + b for a, b in zip(lcols, ccols, strict=False))
+            entries = (*entries, *carried)
+        kept = _unique(entries, lcols[0], "LedgerEntry", rejected, lwhere or [])
+        if kept is not entries:
+            entries, lcols = kept, columns_of(kept, LEDGER_COLUMNS)
+        if carried:  # the carried entries go last, so that an index says which they are
+            carried_ids = {e.id for e in carried}
+            current = [e for e in entries if e.id not in carried_ids]
+            entries = (*current, *(e for e in entries if e.id in carried_ids))
+            lcols = columns_of(entries, LEDGER_COLUMNS)
+            carried_from = len(current)
+        else:
+            carried_from = len(entries)
+        scols = _columns(lines, LINE_COLUMNS)
+        kept = _unique(lines, scols[0], "StatementLine", rejected, swhere or [])
+        if kept is not lines:
+            lines, scols = kept, columns_of(kept, LINE_COLUMNS)
+        tolerance = next(
+            (rule.limit for rule in rules if isinstance(rule, _Tolerant)), NO_TOLERANCE
+        )
+        work = Work(entries, lines, carried_from, tolerance, (lcols, scols))
+        for rule in rules:
+            rule(work)
+        return _finish(work, bounds, rejected or [])
+
+
+def _finish(
+    work: Work, bounds: tuple[date, date] | None, rejected: list[RejectedInput]
+) -> Reconciliation:
+    context = _Context(work, None if bounds is None else bounds[1])
+    ledger, statement = work.ledger, work.statement
+    paired_l, paired_s = bytes(work.lused), bytes(work.sused)
+    matches: list[Match] = []
+    breaks: list[Break] = []
+    amounts: dict[tuple[Category, str], list[int]] = {}
+
+    def add(category: Category, differences: dict[str, int]) -> None:
+        for code, minor in differences.items():
+            slot = amounts.setdefault((category, code), [0, 0])
+            slot[1] += minor
+        first = next(iter(differences))
+        amounts[(category, first)][0] += 1
+
+    for outcome in work.outcomes:
+        category = _classify(work, outcome)
+        rule, ls, ss, ambiguous, _ = outcome
+        records_l = tuple(ledger[i] for i in ls)
+        records_s = tuple(statement[j] for j in ss)
+        differences: dict[str, int] = {}
+        for e in records_l:
+            differences[e.currency] = differences.get(e.currency, 0) - e.amount_minor + e.fee_minor
+        for s in records_s:
+            differences[s.currency] = differences.get(s.currency, 0) + s.net_minor
+        add(category, dict(sorted(differences.items())))
+        if category.is_match:
+            matches.append(Match(category=category, rule=rule, ledger=records_l,
+                                 statement=records_s, ambiguous=ambiguous, context=context))
+        else:
+            breaks.append(Break(category=category, rule=rule, ledger=records_l,
+                                statement=records_s, ambiguous=ambiguous, context=context))
+
+    groups = work.ref_groups
+    duplicate_s, unexpected = _duplicates(
+        statement, work.scols[1], work.statement_left(), paired_s, _key_line,
+        None if groups is None else groups[1],
+    )
+    for j, original in duplicate_s.items():
+        context.duplicate_of[(False, statement[j].id)] = statement[original].id
+        breaks.append(Break(category=Category.DUPLICATE_ON_STATEMENT, rule="duplicates",
+                            ledger=(), statement=(statement[j],), context=context))
+        add(Category.DUPLICATE_ON_STATEMENT, {statement[j].currency: statement[j].net_minor})
+    for j in unexpected:
+        breaks.append(Break(category=Category.UNEXPECTED_ON_STATEMENT, rule="unmatched",
+                            ledger=(), statement=(statement[j],), context=context))
+        add(Category.UNEXPECTED_ON_STATEMENT, {statement[j].currency: statement[j].net_minor})
+    duplicate_l, missing = _duplicates(
+        ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger,
+        None if groups is None else groups[0],
+    )
+    for i, original in duplicate_l.items():
+        context.duplicate_of[(True, ledger[i].id)] = ledger[original].id
+        breaks.append(Break(category=Category.DUPLICATE_IN_LEDGER, rule="duplicates",
+                            ledger=(ledger[i],), statement=(), context=context))
+        add(Category.DUPLICATE_IN_LEDGER, {ledger[i].currency: -ledger[i].net.minor})
+    open_items: list[OpenItem] = []
+    for i in missing:
+        e = ledger[i]
+        due = ledger_date(e)
+        if bounds is not None and due > bounds[1]:
+            open_items.append(OpenItem(entry=e, expected_on=due, period_end=bounds[1],
+                                       context=context))
+            add(Category.OPEN_ITEM, {e.currency: -e.net.minor})
+        else:
+            breaks.append(Break(category=Category.MISSING_FROM_STATEMENT, rule="unmatched",
+                                ledger=(e,), statement=(), context=context))
+            add(Category.MISSING_FROM_STATEMENT, {e.currency: -e.net.minor})
+
+    _count_plain(work, amounts)
+    ledger_totals = _totals(work.lcols)
+    statement_totals = _totals(work.scols)
+    rows = tuple(
+        SummaryRow(category=category, count=count, amount=Money(minor, code))
+        for (category, code), (count, minor) in sorted(
+            amounts.items(), key=lambda kv: (ORDER[kv[0][0]], kv[0][1])
+        )
+    )
+    summary = Summary(
+        ledger_totals=ledger_totals,
+        statement_totals=statement_totals,
+        rows=rows,
+        rejected=len(rejected),
+    )
+    breaks.sort(key=_break_key)
+    open_items.sort(key=lambda o: o.entry.id)
+    return Reconciliation(
+        plain=work.plain,
+        other_matches=matches,
+        breaks=tuple(breaks),
+        open_items=tuple(open_items),
+        rejected=tuple(rejected),
+        summary=summary,
+        context=context,
+    )
+
+
+def _break_key(b: Break) -> tuple[int, str, str]:
+    return (
+        ORDER[b.category],
+        b.ledger[0].id if b.ledger else "",
+        b.statement[0].id if b.statement else "",
+    )
+
+
+def _count_plain(work: Work, amounts: dict[tuple[Category, str], list[int]]) -> None:
+    """Count the compact plain matches per category and currency (they explain zero)."""
+    ledger, carried_from = work.ledger, work.carried_from
+    for ls, _ in work.plain.values():
+        if not ls:
+            continue
+        counts: Counter[tuple[Category, str]] = Counter()
+        currencies = set(work.lcols[5])
+        if len(currencies) == 1 and max(ls) < carried_from:
+            counts[(Category.MATCHED, currencies.pop())] = len(ls)
+        else:
+            for i in ls:
+                category = Category.TIMING_CLEARED if i >= carried_from else Category.MATCHED
+                counts[(category, ledger[i].currency)] += 1
+        for key, count in counts.items():
+            slot = amounts.setdefault(key, [0, 0])
+            slot[0] += count
+
+
+def _totals(columns: tuple[list[Any], ...]) -> tuple[Money, ...]:
+    """The net total (amount or gross, minus fee) per currency, from a side's columns."""
+    amounts, fees, currencies = columns[3], columns[4], columns[5]
+    codes = set(currencies)
+    if len(codes) == 1:
+        return (Money(sum(amounts) - sum(fees), codes.pop()),)
+    totals: dict[str, int] = {}
+    for amount, fee, code in zip(amounts, fees, currencies, strict=False):
+        totals[code] = totals.get(code, 0) + amount - fee
+    return tuple(Money(totals[code], code) for code in sorted(totals))

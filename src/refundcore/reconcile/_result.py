@@ -1,0 +1,489 @@
+"""What a reconciliation returns: matches, breaks, open items, rejected records and a summary."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from refundcore.errors import CurrencyMismatch
+from refundcore.ledger import LedgerEntry
+from refundcore.money import Money
+from refundcore.reconcile._records import StatementLine
+
+if TYPE_CHECKING:
+    from refundcore.reconcile._explain import Explanation
+
+__all__ = [
+    "Break",
+    "Category",
+    "Match",
+    "OpenItem",
+    "Reconciliation",
+    "RejectedInput",
+    "Summary",
+    "SummaryRow",
+]
+
+
+class Category(enum.Enum):
+    """What an outcome is. Matches, breaks and open items each have their own."""
+
+    MATCHED = "matched"
+    MATCHED_WITHIN_TOLERANCE = "matched within tolerance"
+    TIMING_CLEARED = "cleared timing difference"
+    """A previous period's open item, settled now."""
+    AMOUNT_MISMATCH = "amount mismatch"
+    FEE_MISMATCH = "fee mismatch"
+    SUBSIDY_DIFFERENCE = "subsidy difference"
+    CURRENCY_MISMATCH = "currency mismatch"
+    PARTIAL_SETTLEMENT = "partial settlement"
+    DUPLICATE_ON_STATEMENT = "duplicate on statement"
+    DUPLICATE_IN_LEDGER = "duplicate in ledger"
+    UNEXPECTED_ON_STATEMENT = "unexpected on statement"
+    MISSING_FROM_STATEMENT = "missing from statement"
+    OPEN_ITEM = "open item"
+    """Expected to settle after the period's end: timing, not a break."""
+
+    @property
+    def is_match(self) -> bool:
+        """Whether records in this category agree (within the rules)."""
+        return self in _MATCHES
+
+
+_MATCHES = frozenset(
+    {Category.MATCHED, Category.MATCHED_WITHIN_TOLERANCE, Category.TIMING_CLEARED}
+)
+ORDER = {category: index for index, category in enumerate(Category)}
+
+
+def _differences(
+    ledger: Sequence[LedgerEntry], statement: Sequence[StatementLine]
+) -> tuple[Money, ...]:
+    """Statement net minus ledger net, per currency, in code order."""
+    totals: dict[str, int] = {}
+    for e in ledger:
+        totals[e.currency] = totals.get(e.currency, 0) - (e.amount_minor - e.fee_minor)
+    for s in statement:
+        totals[s.currency] = totals.get(s.currency, 0) + s.net_minor
+    return tuple(Money(totals[code], code) for code in sorted(totals))
+
+
+class _Outcome:
+    """What matches, breaks and open items share: their records and their differences."""
+
+    __slots__ = ()
+    ledger: tuple[LedgerEntry, ...]
+    statement: tuple[StatementLine, ...]
+
+    @property
+    def ledger_ids(self) -> tuple[str, ...]:
+        """The ids of the ledger entries involved."""
+        return tuple(e.id for e in self.ledger)
+
+    @property
+    def statement_ids(self) -> tuple[str, ...]:
+        """The ids of the statement lines involved."""
+        return tuple(s.id for s in self.statement)
+
+    @property
+    def differences(self) -> tuple[Money, ...]:
+        """Statement net minus ledger net, one amount per currency involved."""
+        return _differences(self.ledger, self.statement)
+
+    @property
+    def difference(self) -> Money:
+        """Statement net minus ledger net.
+
+        Raises:
+            CurrencyMismatch: the records are in several currencies; read
+                :attr:`differences` instead.
+        """
+        differences = self.differences
+        if len(differences) != 1:
+            raise CurrencyMismatch(
+                "the records are in several currencies; read .differences",
+                value=differences,
+            )
+        return differences[0]
+
+
+@attrs.frozen(kw_only=True)
+class Match(_Outcome):
+    """Ledger entries and statement lines that agree, within the rules.
+
+    Attributes:
+        category: MATCHED, MATCHED_WITHIN_TOLERANCE or TIMING_CLEARED.
+        rule: The name of the rule that paired them.
+        ledger: The entries (usually one).
+        statement: The lines (usually one).
+        ambiguous: Another pairing at the same cost existed (tolerant pass).
+    """
+
+    category: Category
+    rule: str
+    ledger: tuple[LedgerEntry, ...]
+    statement: tuple[StatementLine, ...]
+    ambiguous: bool = False
+    _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+
+    @property
+    def explanation(self) -> Explanation:
+        """Why these records match: the rule, field differences and component breakdown."""
+        from refundcore.reconcile._explain import explain
+
+        return explain(self, self._context)
+
+
+@attrs.frozen(kw_only=True)
+class Break(_Outcome):
+    """A difference that needs a person or a rule: records that disagree or have no partner.
+
+    Attributes:
+        category: What kind of difference.
+        rule: The rule that paired the records, or the check that found it
+            (``"unmatched"``, ``"duplicates"``).
+        ledger: The entries involved (none for an unexpected line).
+        statement: The lines involved (none for a missing entry).
+        ambiguous: Another pairing at the same cost existed (tolerant pass).
+    """
+
+    category: Category
+    rule: str
+    ledger: tuple[LedgerEntry, ...]
+    statement: tuple[StatementLine, ...]
+    ambiguous: bool = False
+    _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+
+    @property
+    def explanation(self) -> Explanation:
+        """The rule, the field-by-field differences, the components and nearest candidates."""
+        from refundcore.reconcile._explain import explain
+
+        return explain(self, self._context)
+
+
+@attrs.frozen(kw_only=True)
+class OpenItem(_Outcome):
+    """A ledger entry not on the statement yet, due after the period: carried to the next.
+
+    Pass a result's ``open_items`` to the next period's ``reconcile(...,
+    open_items=...)``; when they settle they are reported as
+    :attr:`Category.TIMING_CLEARED`.
+
+    Attributes:
+        entry: The entry expected to settle later.
+        expected_on: The date it is expected to settle.
+        period_end: The end of the period it was carried out of.
+    """
+
+    entry: LedgerEntry
+    expected_on: date
+    period_end: date
+    _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+
+    @property
+    def category(self) -> Category:
+        """Always :attr:`Category.OPEN_ITEM`."""
+        return Category.OPEN_ITEM
+
+    @property
+    def rule(self) -> str:
+        """The check that found it: ``"period"``."""
+        return "period"
+
+    @property
+    def ambiguous(self) -> bool:
+        """Never ambiguous."""
+        return False
+
+    @property
+    def ledger(self) -> tuple[LedgerEntry, ...]:  # type: ignore[override]
+        """The entry, as a one-tuple."""
+        return (self.entry,)
+
+    @property
+    def statement(self) -> tuple[StatementLine, ...]:  # type: ignore[override]
+        """No lines."""
+        return ()
+
+    @property
+    def explanation(self) -> Explanation:
+        """Why this is timing, not a break."""
+        from refundcore.reconcile._explain import explain
+
+        return explain(self, self._context)
+
+
+@attrs.frozen(kw_only=True)
+class RejectedInput:
+    """An input that could not be reconciled, with the reason (``on_invalid="collect"``).
+
+    Attributes:
+        side: ``"ledger"``, ``"statement"`` or ``"open_items"``.
+        index: Its position in that input.
+        record_id: Its id, when one could be read.
+        field: The field at fault, when one is known.
+        reason: What is wrong.
+        value: The input as given.
+    """
+
+    side: str
+    index: int
+    record_id: object
+    field: str | None
+    reason: str
+    value: Any = attrs.field(eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class SummaryRow:
+    """One category in one currency: how many outcomes and the amount they explain.
+
+    Attributes:
+        category: The category.
+        count: How many matches, breaks or open items.
+        amount: Their total difference, statement minus ledger.
+    """
+
+    category: Category
+    count: int
+    amount: Money
+
+
+def _sign(money: Money) -> str:
+    text = str(abs(money))
+    return ("−" if money.minor < 0 else "+" if money.minor > 0 else " ") + text
+
+
+@attrs.frozen(kw_only=True)
+class Summary:
+    """The books side by side: totals, the difference, and the categories that explain it.
+
+    For every currency, ``difference == statement_total - ledger_total`` and
+    it equals the sum of that currency's row amounts: nothing is left
+    unexplained. ``str(summary)`` is a readable table.
+
+    Attributes:
+        ledger_totals: The ledger's net total per currency.
+        statement_totals: The statement's net total per currency.
+        rows: Outcomes per category and currency, in category order.
+        rejected: How many inputs were rejected (not in any total).
+    """
+
+    ledger_totals: tuple[Money, ...]
+    statement_totals: tuple[Money, ...]
+    rows: tuple[SummaryRow, ...]
+    rejected: int = 0
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """Every currency in the totals or rows, sorted."""
+        codes = {m.currency for m in self.ledger_totals + self.statement_totals}
+        codes.update(row.amount.currency for row in self.rows)
+        return tuple(sorted(codes))
+
+    def _total(self, totals: tuple[Money, ...], currency: str) -> Money:
+        for money in totals:
+            if money.currency == currency:
+                return money
+        return Money.zero(currency)
+
+    def ledger_total(self, currency: str) -> Money:
+        """The ledger's net total in ``currency``."""
+        return self._total(self.ledger_totals, currency)
+
+    def statement_total(self, currency: str) -> Money:
+        """The statement's net total in ``currency``."""
+        return self._total(self.statement_totals, currency)
+
+    def difference(self, currency: str) -> Money:
+        """Statement total minus ledger total in ``currency``."""
+        return self.statement_total(currency) - self.ledger_total(currency)
+
+    def explained(self, currency: str) -> Money:
+        """The sum of the category amounts in ``currency``."""
+        return Money.total(
+            (row.amount for row in self.rows if row.amount.currency == currency),
+            currency=currency,
+        )
+
+    def unexplained(self, currency: str) -> Money:
+        """What the categories leave unexplained: always zero."""
+        return self.difference(currency) - self.explained(currency)
+
+    def count(self, category: Category) -> int:
+        """How many outcomes of ``category`` there are, over all currencies."""
+        return sum(row.count for row in self.rows if row.category is category)
+
+    def __str__(self) -> str:
+        lines = []
+        for code in self.currencies:
+            width = max(
+                [len(_sign(m)) for m in (self.ledger_total(code), self.statement_total(code))]
+                + [len(_sign(row.amount)) for row in self.rows if row.amount.currency == code]
+            )
+            lines.append(f"{'':<27}{'count':>8}  {'amount':>{width}}")
+            lines.append(f"{'ledger total':<37}{_sign(self.ledger_total(code)):>{width}}")
+            lines.append(f"{'statement total':<37}{_sign(self.statement_total(code)):>{width}}")
+            lines.append(f"{'difference':<37}{_sign(self.difference(code)):>{width}}")
+            lines.extend(
+                f"  {row.category.value:<25}{row.count:>8}  {_sign(row.amount):>{width}}"
+                for row in self.rows
+                if row.amount.currency == code
+            )
+            lines.append(f"{'unexplained':<37}{_sign(self.unexplained(code)):>{width}}")
+        if self.rejected:
+            lines.append(f"rejected inputs: {self.rejected}")
+        return "\n".join(line.rstrip() for line in lines)
+
+
+class Reconciliation:
+    """The result of :func:`~refundcore.reconcile.reconcile`.
+
+    Every accepted ledger entry and statement line is in exactly one of
+    :attr:`matches`, :attr:`breaks` or :attr:`open_items`; every refused
+    input is in :attr:`rejected`. Plain matches are held compactly and built
+    as :class:`Match` objects only when :attr:`matches` is first read.
+
+    Attributes:
+        breaks: The differences, by category and then id.
+        open_items: Entries due after the period: pass them to the next
+            period's ``reconcile(..., open_items=...)``.
+        rejected: Inputs refused under ``on_invalid="collect"``.
+        summary: Totals and categories.
+    """
+
+    __slots__ = (
+        "_context",
+        "_matches",
+        "_other",
+        "_plain",
+        "breaks",
+        "open_items",
+        "rejected",
+        "summary",
+    )
+
+    def __init__(
+        self,
+        *,
+        plain: Mapping[str, tuple[Sequence[int], Sequence[int]]],
+        other_matches: Sequence[Match],
+        breaks: tuple[Break, ...],
+        open_items: tuple[OpenItem, ...],
+        rejected: tuple[RejectedInput, ...],
+        summary: Summary,
+        context: Any,
+    ) -> None:
+        self._plain = plain
+        self._other = other_matches
+        self._matches: tuple[Match, ...] | None = None
+        self._context = context
+        self.breaks = breaks
+        self.open_items = open_items
+        self.rejected = rejected
+        self.summary = summary
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        """Every match, ordered by ledger ids then statement ids (built on first read)."""
+        if self._matches is None:
+            self._matches = tuple(sorted(self._build_matches(), key=_match_key))
+        return self._matches
+
+    def _build_matches(self) -> Iterator[Match]:
+        context = self._context
+        ledger, statement = context.ledger, context.statement
+        carried_from = context.carried_from
+        for rule, (ls, ss) in self._plain.items():
+            for i, j in zip(ls, ss, strict=False):
+                category = Category.TIMING_CLEARED if i >= carried_from else Category.MATCHED
+                yield Match(
+                    category=category,
+                    rule=rule,
+                    ledger=(ledger[i],),
+                    statement=(statement[j],),
+                    context=context,
+                )
+        yield from self._other
+
+    def __len__(self) -> int:
+        return sum(len(ls) for ls, _ in self._plain.values()) + len(self._other)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Reconciliation: {len(self)} matches, {len(self.breaks)} breaks, "
+            f"{len(self.open_items)} open items, {len(self.rejected)} rejected>"
+        )
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per record and outcome, ready for ``pandas.DataFrame(...)``.
+
+        Keys: ``side`` (``"ledger"``/``"statement"``), ``record_id``,
+        ``outcome`` (``"match"``, ``"break"``, ``"open item"``,
+        ``"rejected"``), ``category``, ``rule``, ``ambiguous``,
+        ``counterparts`` (ids on the other side, comma-separated),
+        ``currency``, ``gross``, ``fee``, ``net`` (exact ``Decimal``) and
+        ``explanation`` (breaks and open items only; None elsewhere).
+        """
+        rows: list[dict[str, Any]] = []
+        outcome: Any
+        for outcome, name in (
+            *((m, "match") for m in self.matches),
+            *((b, "break") for b in self.breaks),
+            *((o, "open item") for o in self.open_items),
+        ):
+            text = None if name == "match" else str(outcome.explanation)
+            lids, sids = ", ".join(outcome.ledger_ids), ", ".join(outcome.statement_ids)
+            rows.extend(
+                _record_row("ledger", entry.id, name, outcome, sids)
+                | {"currency": entry.currency, "gross": entry.amount.amount,
+                   "fee": entry.fee.amount, "net": entry.net.amount, "explanation": text}
+                for entry in outcome.ledger
+            )
+            rows.extend(
+                _record_row("statement", line.id, name, outcome, lids)
+                | {"currency": line.currency, "gross": line.gross.amount,
+                   "fee": line.fee.amount, "net": line.net.amount, "explanation": text}
+                for line in outcome.statement
+            )
+        rows.extend(
+            {
+                "side": r.side,
+                "record_id": r.record_id,
+                "outcome": "rejected",
+                "category": None,
+                "rule": None,
+                "ambiguous": False,
+                "counterparts": "",
+                "currency": None,
+                "gross": None,
+                "fee": None,
+                "net": None,
+                "explanation": r.reason if r.field is None else f"{r.field}: {r.reason}",
+            }
+            for r in self.rejected
+        )
+        return rows
+
+
+def _record_row(
+    side: str, record_id: str, name: str, outcome: Any, counterparts: str
+) -> dict[str, Any]:
+    return {
+        "side": side,
+        "record_id": record_id,
+        "outcome": name,
+        "category": outcome.category.value,
+        "rule": outcome.rule,
+        "ambiguous": outcome.ambiguous,
+        "counterparts": counterparts,
+    }
+
+
+def _match_key(match: Match) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return (match.ledger_ids, match.statement_ids)

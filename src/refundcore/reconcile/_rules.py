@@ -1,0 +1,593 @@
+"""Matching rules: small callables, each one pass of the engine, built by keyword-only factories.
+
+A rule receives the run's working state and pairs what it can among the
+records earlier rules left; it never sees or undoes an earlier pass's work.
+The engine runs the rules in the order given (by default
+:func:`default_rules`): exact reference, composite key, tolerant,
+many-to-one, one-to-many.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from itertools import compress, repeat
+from operator import is_not, not_
+from typing import Any, Final
+
+from refundcore.errors import InvalidAmount
+from refundcore.reconcile._records import LineKind
+from refundcore.reconcile._work import (
+    LEDGER_FLOW,
+    LEDGER_FLOW_BY_ID,
+    LINE_FLOW,
+    LINE_FLOW_BY_ID,
+    Tolerance,
+    Work,
+    ledger_date,
+    line_date,
+)
+
+__all__ = [
+    "Rule",
+    "composite_key",
+    "default_rules",
+    "exact_reference",
+    "many_to_one",
+    "one_to_many",
+    "tolerance",
+]
+
+
+
+class Rule:
+    """A matching pass. Build one with a factory (:func:`tolerance`, ...), not by subclassing.
+
+    Attributes:
+        name: The rule's name, quoted in every explanation it produced.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, work: Work) -> None:  # pragma: no cover - every factory overrides it
+        """Run the pass over what earlier passes left in ``work``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{self.name}()"
+
+
+def _sort_ids(indices: Sequence[int], records: Sequence[object]) -> list[int]:
+    return sorted(indices, key=lambda k: records[k].id)  # type: ignore[attr-defined]
+
+
+def _signature_equal(work: Work, i: int, j: int) -> bool:
+    e, s = work.ledger[i], work.statement[j]
+    return (
+        e.amount_minor == s.gross_minor
+        and e.fee_minor == s.fee_minor
+        and e.currency == s.currency
+    )
+
+
+def _keys(work: Work, *, ledger_side: bool) -> list[tuple[Any, ...] | None]:
+    """Per record ``(reference, flow, amount, fee, currency)``; None if no reference or used."""
+    _, refs, kinds, amounts, fees, currencies = work.lcols if ledger_side else work.scols
+    flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
+    flows = map(flow_of, map(id, kinds))
+    keys: list[Any] = list(zip(refs, flows, amounts, fees, currencies, strict=True))
+    used = work.lused if ledger_side else work.sused
+    if None in refs or 1 in used:
+        keys = [
+            None if ref is None or u else key
+            for key, ref, u in zip(keys, refs, used, strict=True)
+        ]
+    return keys
+
+
+class _ExactReference(Rule):
+    __slots__ = ()
+
+    def __call__(self, work: Work) -> None:
+        lkeys = _keys(work, ledger_side=True)
+        skeys = _keys(work, ledger_side=False)
+        ns = len(skeys)
+        # Records agreeing on reference, kind of movement, amount, fee and currency pair
+        # through one dict lookup each, in bulk. Keys held by several records are rare:
+        # they are found afterwards among what is left, and settled in id order.
+        full = dict(zip(skeys, range(ns), strict=True))
+        full.pop(None, None)
+        repeated_lines = len(full) != ns - skeys.count(None)
+        order = list(map(full.get, lkeys))
+        present = list(map(is_not, order, repeat(None)))
+        found = list(compress(range(len(order)), present))
+        targets: list[int] = list(compress(order, present))  # type: ignore[arg-type]
+        lgroups: dict[tuple[Any, ...], list[int]] = {}
+        if len(set(targets)) != len(targets):  # entries sharing a key: grouped below
+            shared = {j for j, count in Counter(targets).items() if count > 1}
+            for i, j in zip(found, targets, strict=True):
+                if j in shared:
+                    lgroups.setdefault(lkeys[i], []).append(i)  # type: ignore[arg-type]
+            keep = list(map(not_, map(shared.__contains__, targets)))
+            found = list(compress(found, keep))
+            targets = list(compress(targets, keep))
+        lused, sused = work.lused, work.sused
+        for j in targets:
+            sused[j] = 1
+        sgroups: dict[tuple[Any, ...], list[int]] = {}
+        if repeated_lines:
+            # Every earlier holder of a repeated key is unused now (the dict kept the last).
+            for j in compress(range(ns), map(not_, sused)):
+                key = skeys[j]
+                if key is not None and full[key] != j:
+                    sgroups.setdefault(key, []).append(j)
+            statement = work.statement
+            swap: dict[int, int] = {}
+            for key, group in sgroups.items():
+                last = full[key]
+                group.append(last)
+                best = min(group, key=lambda k: statement[k].id)
+                if sused[last] and best != last:
+                    swap[last] = best  # an entry pairs with the first line by id
+            if swap:
+                targets = list(map(swap.get, targets, targets))
+                for last, best in swap.items():
+                    sused[last] = 0
+                    sused[best] = 1
+        for i in found:
+            lused[i] = 1
+        plain_l, plain_s = work.plain_lists(self.name)
+        plain_l.extend(found)
+        plain_s.extend(targets)
+        work.sleft = work.lleft = None
+        work.ref_groups = (lgroups, sgroups)
+        # What is left pairs by reference alone, within each kind of movement.
+        srefs, lrefs = work.scols[1], work.lcols[1]
+        by_ref: dict[str, list[int]] = {}
+        for j in work.statement_left():
+            ref = srefs[j]
+            if ref is not None:
+                by_ref.setdefault(ref, []).append(j)
+        pending: dict[str, list[int]] = {}
+        for i in work.ledger_left():
+            ref = lrefs[i]
+            if ref is not None and ref in by_ref:
+                pending.setdefault(ref, []).append(i)
+        for ref in sorted(pending):
+            self._group(work, pending[ref], by_ref[ref])
+
+    def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
+        ledger, statement = work.ledger, work.statement
+        ls = _sort_ids(ls, ledger)
+        ss = _sort_ids(ss, statement)
+        for flow in sorted({LEDGER_FLOW[ledger[i].kind] for i in ls}):
+            lf = [i for i in ls if LEDGER_FLOW[ledger[i].kind] == flow]
+            sf = [j for j in ss if LINE_FLOW[statement[j].kind] == flow]
+            for i in lf:
+                for j in sf:
+                    if not work.sused[j] and _signature_equal(work, i, j):
+                        work.pair(self.name, i, j)
+                        break
+            lrest = [i for i in lf if not work.lused[i]]
+            srest = [j for j in sf if not work.sused[j]]
+            if len(lrest) == 1 and len(srest) == 1:
+                work.pair(self.name, lrest[0], srest[0])
+
+
+def exact_reference() -> Rule:
+    """Pair an entry and a line that carry the same platform reference and kind of movement.
+
+    Where a reference appears more than once on a side, equal records are
+    paired first (by id order) and a single remaining pair is paired as a
+    difference; the rest is left to later passes (one-to-many, duplicates).
+    """
+    return _ExactReference("exact_reference")
+
+
+def _refs_compatible(a: str | None, b: str | None) -> bool:
+    """Two records whose references are both known and differ are different transactions."""
+    return a is None or b is None or a == b
+
+
+class _CompositeKey(Rule):
+    __slots__ = ()
+
+    def __call__(self, work: Work) -> None:
+        ledger, statement = work.ledger, work.statement
+        buckets: dict[tuple[str, int, int], list[int]] = {}
+        for j in work.statement_left():
+            s = statement[j]
+            if s.order_id is not None:
+                key = (s.order_id, LINE_FLOW[s.kind], s.gross_minor)
+                buckets.setdefault(key, []).append(j)
+        if not buckets:
+            return
+        lgroups: dict[tuple[str, int, int], list[int]] = {}
+        for i in work.ledger_left():
+            e = ledger[i]
+            if e.order_id is not None:
+                key = (e.order_id, LEDGER_FLOW[e.kind], e.amount_minor)
+                if key in buckets:
+                    lgroups.setdefault(key, []).append(i)
+        for key in sorted(lgroups):
+            ss = _sort_ids(buckets[key], statement)
+            ls = _sort_ids(lgroups[key], ledger)
+            # Records that also agree on fee and currency first, then the rest, in id order.
+            for exact in (True, False):
+                for i in ls:
+                    if work.lused[i]:
+                        continue
+                    for j in ss:
+                        if (
+                            not work.sused[j]
+                            and (not exact or _signature_equal(work, i, j))
+                            and _refs_compatible(ledger[i].reference, statement[j].reference)
+                        ):
+                            work.pair(self.name, i, j)
+                            break
+
+
+def composite_key() -> Rule:
+    """Pair records with the same order id, kind of movement and gross amount.
+
+    Records whose references are both known and differ are never paired.
+    Several candidates are paired in id order.
+    """
+    return _CompositeKey("composite_key")
+
+
+def _fraction(value: object, what: str) -> Fraction:
+    if isinstance(value, (bool, float)):
+        raise InvalidAmount(f"{what} must be exact (a str, Decimal, int or Fraction)", value=value)
+    if isinstance(value, Fraction):
+        result = value
+    elif isinstance(value, (int, Decimal)):
+        result = Fraction(value)
+    elif isinstance(value, str):
+        try:
+            result = Fraction(Decimal(value))
+        except ArithmeticError:
+            raise InvalidAmount(f"{what} must be a decimal number", value=value) from None
+    else:
+        raise InvalidAmount(f"{what} must be a str, Decimal, int or Fraction", value=value)
+    if result < 0:
+        raise InvalidAmount(f"{what} must not be negative", value=value)
+    return result
+
+
+def _count(value: object, what: str) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidAmount(f"{what} must be a non-negative int", value=value)
+    return value
+
+
+_FORBIDDEN: Final = None
+
+
+def _assign(cost: list[list[int | None]]) -> list[tuple[int, int]]:
+    """Least-total-cost assignment (most pairs first, then least cost); ``None`` forbids a pair.
+
+    The Hungarian method over a rectangular matrix, deterministic for a given
+    row and column order. Returns ``(row, column)`` pairs.
+    """
+    rows, cols = len(cost), len(cost[0])
+    if rows > cols:
+        flipped = [[cost[r][c] for r in range(rows)] for c in range(cols)]
+        return [(r, c) for c, r in _assign(flipped)]
+    feasible = [c for row in cost for c in row if c is not None]
+    big = (sum(feasible) + 1) * (rows + 1)
+    matrix = [[big if c is None else c for c in row] for row in cost]
+    u = [0] * (rows + 1)
+    v = [0] * (cols + 1)
+    owner = [0] * (cols + 1)  # owner[col] = row (1-based) assigned to col
+    way = [0] * (cols + 1)
+    for r in range(1, rows + 1):
+        owner[0] = r
+        col0 = 0
+        minv: list[int | None] = [None] * (cols + 1)
+        used = [False] * (cols + 1)
+        while True:
+            used[col0] = True
+            r0 = owner[col0]
+            delta: int | None = None
+            col1 = 0
+            for c in range(1, cols + 1):
+                if used[c]:
+                    continue
+                current = matrix[r0 - 1][c - 1] - u[r0] - v[c]
+                best = minv[c]
+                if best is None or current < best:
+                    minv[c] = current
+                    way[c] = col0
+                    best = current
+                if delta is None or best < delta:
+                    delta = best
+                    col1 = c
+            assert delta is not None
+            for c in range(cols + 1):
+                if used[c]:
+                    u[owner[c]] += delta
+                    v[c] -= delta
+                else:
+                    minv[c] = minv[c] - delta  # type: ignore[operator]
+            col0 = col1
+            if owner[col0] == 0:
+                break
+        while col0:
+            col1 = way[col0]
+            owner[col0] = owner[col1]
+            col0 = col1
+    return [
+        (owner[c] - 1, c - 1)
+        for c in range(1, cols + 1)
+        if owner[c] and cost[owner[c] - 1][c - 1] is not None
+    ]
+
+
+class _Tolerant(Rule):
+    __slots__ = ("days", "limit")
+
+    def __init__(self, name: str, limit: Tolerance, days: int) -> None:
+        super().__init__(name)
+        self.limit = limit
+        self.days = days
+
+    def __repr__(self) -> str:
+        ratio = self.limit.ratio
+        return f"tolerance(amount={self.limit.absolute}, ratio='{ratio}', days={self.days})"
+
+    def cost(self, work: Work, i: int, j: int) -> int | None:
+        """The cost of pairing ``i`` with ``j``, or None when they may not be paired."""
+        e, s = work.ledger[i], work.statement[j]
+        if (
+            e.currency != s.currency
+            or LEDGER_FLOW[e.kind] != LINE_FLOW[s.kind]
+            or not _refs_compatible(e.reference, s.reference)
+        ):
+            return None
+        difference = abs((s.gross_minor - s.fee_minor) - (e.amount_minor - e.fee_minor))
+        if not self.limit.allows(difference, e.amount_minor):
+            return None
+        days = abs((line_date(s) - ledger_date(e)).days)
+        if days > self.days:
+            return None
+        # Amount first, then days: a day never outweighs a minor unit.
+        return difference * (self.days + 1) + days
+
+    def __call__(self, work: Work) -> None:
+        ledger, statement = work.ledger, work.statement
+        lflow, sflow = LEDGER_FLOW_BY_ID, LINE_FLOW_BY_ID
+        # Buckets by order id (or, without one, kind, currency and net); most hold one
+        # record a side, kept as a bare index so that no list is made for them.
+        sfirst: dict[object, int] = {}
+        smore: dict[object, list[int]] = {}
+        for j in work.statement_left():
+            s = statement[j]
+            key: object = s.order_id
+            if key is None:
+                key = (sflow[id(s.kind)], s.currency, s.net_minor)
+            k = sfirst.setdefault(key, j)
+            if k != j:
+                smore.setdefault(key, [k]).append(j)
+        lfirst: dict[object, int] = {}
+        lmore: dict[object, list[int]] = {}
+        for i in work.ledger_left():
+            e = ledger[i]
+            key = e.order_id
+            if key is None:
+                key = (lflow[id(e.kind)], e.currency, e.amount_minor - e.fee_minor)
+            if key in sfirst:
+                k = lfirst.setdefault(key, i)
+                if k != i:
+                    lmore.setdefault(key, [k]).append(i)
+        absolute, window, allows = self.limit.absolute, self.days, self.limit.allows
+        name = self.name
+        plain_l, plain_s = work.plain_lists(name)
+        lused, sused, outcomes = work.lused, work.sused, work.outcomes
+        multi = []
+        for key, i in lfirst.items():
+            if key in lmore or key in smore:
+                multi.append(key)
+                continue
+            j = sfirst[key]
+            e, s = ledger[i], statement[j]
+            if (
+                e.currency != s.currency
+                or lflow[id(e.kind)] != sflow[id(s.kind)]
+                or (e.reference is not None and s.reference is not None
+                    and e.reference != s.reference)
+            ):
+                continue
+            difference = s.net_minor - (e.amount_minor - e.fee_minor)
+            if (difference > absolute or difference < -absolute) and not allows(
+                difference, e.amount_minor
+            ):
+                continue
+            days = ((s.settled_on or s.occurred_at.date())
+                    - (e.settles_on or e.occurred_at.date())).days
+            if days > window or days < -window:
+                continue
+            lused[i] = 1
+            sused[j] = 1
+            if e.amount_minor == s.gross_minor and e.fee_minor == s.fee_minor:
+                plain_l.append(i)
+                plain_s.append(j)
+            else:
+                outcomes.append((name, (i,), (j,), False, False))
+        groups = [
+            (lmore.get(key) or [lfirst[key]], smore.get(key) or [sfirst[key]]) for key in multi
+        ]
+        groups.sort(key=lambda g: min(ledger[i].id for i in g[0]))
+        for ls, ss in groups:
+            self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+
+    def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Least-total-cost assignment within one bucket; ties are flagged ambiguous."""
+        matrix = [[self.cost(work, i, j) for j in ss] for i in ls]
+        if all(c is None for row in matrix for c in row):
+            return
+        chosen = _assign(matrix)
+        ambiguous = set()
+        taken = {c for _, c in chosen}
+        for r, c in chosen:
+            here = matrix[r][c]
+            # A free candidate at the same cost, or a swap with another pair at the same total.
+            for other in range(len(ss)):
+                if other != c and other not in taken and matrix[r][other] == here:
+                    ambiguous.add(r)
+            for r2, c2 in chosen:
+                if r2 == r:
+                    continue
+                swap_a, swap_b = matrix[r][c2], matrix[r2][c]
+                if (
+                    swap_a is not None
+                    and swap_b is not None
+                    and swap_a + swap_b == here + matrix[r2][c2]  # type: ignore[operator]
+                ):
+                    ambiguous.update((r, r2))
+        for r, c in chosen:
+            work.pair(self.name, ls[r], ss[c], ambiguous=r in ambiguous)
+
+
+def tolerance(
+    *, amount: int = 0, ratio: str | Decimal | int | Fraction = 0, days: int = 0
+) -> Rule:
+    """Pair records whose net amounts and dates are close, choosing the least total cost.
+
+    Candidates share an order id (or, without one, the kind, currency and
+    net amount), the currency and the kind of movement. Among several
+    candidates the pass chooses the assignment with the fewest unpaired
+    records and then the least total cost (amount difference first, then
+    days), never first-come; a pair that another at the same cost could
+    replace is flagged ambiguous. The first tolerance rule also decides when
+    a reference-matched difference counts as rounding.
+
+    Args:
+        amount: The largest net difference tolerated, in minor units.
+        ratio: The largest net difference tolerated relative to the ledger
+            amount, exactly (``"0.02"`` is 2%); never a float.
+        days: The widest gap between the expected and the actual settlement
+            date (occurrence dates when either is unknown).
+
+    Raises:
+        InvalidAmount: a negative or inexact option.
+    """
+    limit = Tolerance(_count(amount, "amount"), _fraction(ratio, "ratio"))
+    return _Tolerant("tolerance", limit, _count(days, "days"))
+
+
+class _ManyToOne(Rule):
+    __slots__ = ("by",)
+
+    def __init__(self, name: str, by: str) -> None:
+        super().__init__(name)
+        self.by = by
+
+    def __repr__(self) -> str:
+        return f"many_to_one(by={self.by!r})"
+
+    def __call__(self, work: Work) -> None:
+        ledger, statement = work.ledger, work.statement
+        lines = [j for j in work.statement_left() if statement[j].kind is LineKind.PAYOUT]
+        if not lines:
+            return
+        by_payout = self.by == "payout_reference"
+        groups: dict[object, list[int]] = {}
+        for i in work.ledger_left():
+            e = ledger[i]
+            if by_payout:
+                if e.payout_reference is not None:
+                    groups.setdefault(e.payout_reference, []).append(i)
+            elif e.settles_on is not None:
+                groups.setdefault((e.settles_on, e.currency), []).append(i)
+        for j in _sort_ids(lines, statement):
+            s = statement[j]
+            key = (s.payout_reference or s.reference) if by_payout else (s.settled_on, s.currency)
+            members = groups.pop(key, None)
+            if members:
+                work.group(self.name, _sort_ids(members, ledger), [j], aggregate=True)
+
+
+def many_to_one(*, by: str = "payout_reference") -> Rule:
+    """Pair one payout line with the group of entries it settles, comparing net totals.
+
+    The totals agree when they are equal or within the first tolerance rule's
+    amount tolerance.
+
+    Args:
+        by: ``"payout_reference"`` (entries whose payout reference is the
+            line's payout reference, or its reference) or
+            ``"settlement_date"`` (entries expected to settle on the line's
+            settlement date, in its currency).
+
+    Raises:
+        ValueError: ``by`` is neither.
+    """
+    if by not in ("payout_reference", "settlement_date"):
+        raise ValueError(f"by must be 'payout_reference' or 'settlement_date', got {by!r}")
+    return _ManyToOne("many_to_one", by)
+
+
+class _OneToMany(Rule):
+    __slots__ = ()
+
+    def __call__(self, work: Work) -> None:
+        ledger, statement = work.ledger, work.statement
+
+        def key_of(ref: str | None, order: str | None, flow: int) -> tuple[str, str, int] | None:
+            if ref is not None:
+                return ("reference", ref, flow)
+            if order is not None:
+                return ("order", order, flow)
+            return None
+
+        sgroups: dict[tuple[str, str, int], list[int]] = {}
+        for j in work.statement_left():
+            s = statement[j]
+            key = key_of(s.reference, s.order_id, LINE_FLOW[s.kind])
+            if key is not None:
+                sgroups.setdefault(key, []).append(j)
+        lgroups: dict[tuple[str, str, int], list[int]] = {}
+        for i in work.ledger_left():
+            e = ledger[i]
+            key = key_of(e.reference, e.order_id, LEDGER_FLOW[e.kind])
+            if key is not None and key in sgroups:
+                lgroups.setdefault(key, []).append(i)
+        for key in sorted(lgroups):
+            ls, ss = lgroups[key], sgroups[key]
+            if len(ls) + len(ss) > 2 and (len(ls) == 1 or len(ss) == 1):
+                work.group(self.name, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+
+
+def one_to_many() -> Rule:
+    """Pair one entry with several lines (a refund settled in parts), or several entries with one.
+
+    Records are grouped by reference (by order id when a record has none)
+    and kind of movement; the group's totals are compared. A statement total
+    smaller than the ledger's, of the same sign, is a partial settlement.
+    """
+    return _OneToMany("one_to_many")
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """The rules :func:`~refundcore.reconcile.reconcile` runs unless told otherwise.
+
+    Exact reference; composite key; tolerance of one minor unit and three
+    days; many-to-one by payout reference; one-to-many.
+    """
+    return (
+        exact_reference(),
+        composite_key(),
+        tolerance(amount=1, days=3),
+        many_to_one(by="payout_reference"),
+        one_to_many(),
+    )
+
+
+RuleLike = Callable[[Work], None]

@@ -1,0 +1,105 @@
+"""Properties of the reconciliation engine: every record once, the books add up, no surprises."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from refundcore.reconcile import Category, Reconciliation, default_rules, reconcile, tolerance
+from strategies_reconcile import PERIOD, derived, injected, ledgers, messy
+
+PROPERTY = settings(max_examples=60, deadline=None)
+
+
+def _placements(result: Reconciliation) -> Counter[tuple[str, str]]:
+    seen: Counter[tuple[str, str]] = Counter()
+    for outcome in (*result.matches, *result.breaks, *result.open_items):
+        seen.update(("ledger", i) for i in outcome.ledger_ids)
+        seen.update(("statement", i) for i in outcome.statement_ids)
+    seen.update((r.side if r.side != "open_items" else "ledger", str(r.record_id))
+                for r in result.rejected)
+    return seen
+
+
+@PROPERTY
+@given(messy(), st.booleans())
+def test_every_record_is_accounted_for_exactly_once(data, with_period):
+    """Each ledger entry and statement line ends in exactly one match, break or open item."""
+    ledger, statement = data
+    result = reconcile(ledger, statement, period=PERIOD if with_period else None)
+    expected = Counter(("ledger", e.id) for e in ledger)
+    expected.update(("statement", s.id) for s in statement)
+    assert _placements(result) == expected
+
+
+@PROPERTY
+@given(messy())
+def test_summary_difference_is_the_sum_of_the_category_amounts(data):
+    """For every currency, statement total minus ledger total equals the categories' sum."""
+    ledger, statement = data
+    summary = reconcile(ledger, statement, period=PERIOD).summary
+    for code in {e.currency for e in ledger} | {s.currency for s in statement}:
+        ledger_total = sum(e.amount_minor - e.fee_minor for e in ledger if e.currency == code)
+        statement_total = sum(s.net_minor for s in statement if s.currency == code)
+        assert summary.ledger_total(code).minor == ledger_total
+        assert summary.statement_total(code).minor == statement_total
+        explained = sum(r.amount.minor for r in summary.rows if r.amount.currency == code)
+        assert explained == statement_total - ledger_total
+        assert summary.unexplained(code).minor == 0
+
+
+@PROPERTY
+@given(messy(), st.randoms(use_true_random=False))
+def test_result_does_not_depend_on_input_order(data, rnd: random.Random):
+    """Shuffling the inputs gives the same matches, breaks, explanations and summary."""
+    ledger, statement = data
+    first = reconcile(ledger, statement, period=PERIOD)
+    ledger2, statement2 = list(ledger), list(statement)
+    rnd.shuffle(ledger2)
+    rnd.shuffle(statement2)
+    second = reconcile(ledger2, statement2, period=PERIOD)
+    assert first.summary == second.summary
+    assert first.matches == second.matches
+    assert first.breaks == second.breaks
+    assert [str(b.explanation) for b in first.breaks] == [str(b.explanation) for b in second.breaks]
+    key = lambda row: (row["side"], row["record_id"])  # noqa: E731 -- a local sort key
+    assert sorted(first.to_records(), key=key) == sorted(second.to_records(), key=key)
+
+
+@PROPERTY
+@given(ledgers(), st.booleans())
+def test_a_statement_derived_without_changes_has_no_breaks(ledger, strict):
+    """A statement that settles the ledger exactly reconciles with matches only."""
+    rules = (tolerance(days=0),) if strict else default_rules()
+    result = reconcile(ledger, derived(ledger), rules=rules)
+    assert result.breaks == ()
+    assert result.open_items == ()
+    assert {m.category for m in result.matches} <= {Category.MATCHED}
+    assert len(result.matches) == len(ledger)
+
+
+@PROPERTY
+@given(injected())
+def test_an_injected_discrepancy_is_found_with_its_category(case):
+    """One injected difference gives exactly one break, of the injected category."""
+    ledger, statement, category, record_id = case
+    result = reconcile(ledger, statement)
+    found = [b for b in result.breaks if b.category is category]
+    assert len(found) == 1
+    assert record_id in found[0].ledger_ids + found[0].statement_ids
+    assert [b for b in result.breaks if b.category is not category] == []
+    assert category.value in str(found[0].explanation)
+
+
+@PROPERTY
+@given(messy())
+def test_reconciling_twice_gives_the_same_result(data):
+    """The engine is deterministic."""
+    ledger, statement = data
+    first, second = reconcile(ledger, statement), reconcile(ledger, statement)
+    assert first.matches == second.matches
+    assert first.breaks == second.breaks
+    assert str(first.summary) == str(second.summary)
