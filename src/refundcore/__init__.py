@@ -9,6 +9,7 @@ The most used names are here; the public subpackages hold the rest:
 :mod:`refundcore.reconcile` and :mod:`refundcore.formats`.
 """
 
+from refundcore.balances import Balance, balance
 from refundcore.currencies import CURRENCIES, exponent_of
 from refundcore.domain import (
     Channel,
@@ -65,9 +66,11 @@ from refundcore.policy import (
     quote_refund,
     split_refund,
 )
+from refundcore.posting import FeeBase, SettlementTerms, post
 
 __all__ = [
     "CURRENCIES",
+    "Balance",
     "Channel",
     "ConcurrentModification",
     "ConflictingEvent",
@@ -78,6 +81,7 @@ __all__ = [
     "DiscountKind",
     "Disposition",
     "EntryKind",
+    "FeeBase",
     "FineMoney",
     "Funder",
     "GoodsCategory",
@@ -106,6 +110,7 @@ __all__ = [
     "ReturnPolicy",
     "ReturnRequest",
     "Rounding",
+    "SettlementTerms",
     "Shipment",
     "TaxMode",
     "Tender",
@@ -114,8 +119,10 @@ __all__ = [
     "UnknownEvent",
     "UnknownHook",
     "UnknownState",
+    "balance",
     "diagram",
     "exponent_of",
+    "post",
     "quote_refund",
     "replay_many",
     "split_refund",
