@@ -16,7 +16,8 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownHook         (ValueError)     a listener hook naming no state or event
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
-        └── ConcurrentModification (RuntimeError) a writer saw an older version
+        ├── ConcurrentModification (RuntimeError) a writer saw an older version
+        └── formats.StatementFormatError (ValueError) a statement's line, column, value
 
 Differences found by policy or reconciliation are *results*, not errors:
 these exceptions are raised only when a caller hands in something that can

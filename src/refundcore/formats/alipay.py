@@ -1,0 +1,266 @@
+"""Alipay merchant business detail (业务明细) from the 对账单 download.
+
+The download is GBK CSV (decode it with ``gb18030``): ``#`` comment lines
+around a header and detail rows, id-like cells with a trailing tab, and two
+totals lines (``#交易合计``, ``#退款合计``) after the list.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
+
+from refundcore.formats._common import (
+    CHINA,
+    LOCAL,
+    Collector,
+    Header,
+    OnInvalid,
+    ParseResult,
+    StatementFormatError,
+    check_currency,
+    is_blank,
+    optional_text,
+    parse_money,
+    parse_time,
+    refuse_non_text,
+    sequence_rows,
+    strip_bom,
+)
+from refundcore.money import Money
+from refundcore.reconcile import LineKind, StatementLine
+
+__all__ = ["parse_alipay"]
+
+_FMT: Final = "alipay"
+_TITLE: Final = "#支付宝业务明细查询"
+_SUMMARY_FILE: Final = "#支付宝业务汇总查询"
+_START: Final = re.compile(r"#-+业务明细列表-+")
+_END: Final = re.compile(r"#-+业务明细列表结束-+")
+_NUMBER: Final = r"(-?[0-9][0-9,]*(?:\.[0-9]+)?)"
+_TRADES: Final = re.compile(rf"#交易合计：([0-9]+)笔，商家实收共{_NUMBER}元，商家优惠共{_NUMBER}元")
+_REFUNDS: Final = re.compile(
+    rf"#退款合计：([0-9]+)笔，商家实收退款共{_NUMBER}元，商家优惠退款共{_NUMBER}元"
+)
+#: Comment lines outside the list, recognised by their start (title, account, period, export).
+_COMMENTS: Final = ("#支付宝业务明细查询", "#账号：", "#起始日期：", "#导出时间：")
+_RECEIVED: Final = "商家实收（元）"
+_FEE: Final = "服务费（元）"
+_MERCHANT_DISCOUNT: Final = "商家优惠（元）"
+_PLATFORM_FUNDED: Final = ("支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）")
+_BATCH: Final = ("退款批次号/请求号", "退款批次号")
+_REQUIRED: Final = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", _RECEIVED, _FEE)
+_KINDS: Final = {"交易": LineKind.CHARGE, "退款": LineKind.REFUND}
+
+
+def parse_alipay(
+    data: str | Iterable[Sequence[str]],
+    *,
+    currency: str = "CNY",
+    on_invalid: OnInvalid = "raise",
+) -> ParseResult:
+    """Read an Alipay business detail (业务明细) into statement lines.
+
+    Args:
+        data: The file as text (decode the GBK download with ``gb18030``),
+            or its rows already split into cells (a comment line is a row
+            whose first cell starts with ``#``).
+        currency: The account's currency; the file has no currency column.
+        on_invalid: ``"raise"`` stops at the first bad row; ``"collect"``
+            returns the good lines and the bad rows with their reasons.
+
+    ``交易`` is a ``CHARGE`` and ``退款`` a ``REFUND`` (any other 业务类型 is
+    ``OTHER``, its raw type kept); ``gross`` is ``商家实收`` (negative on
+    refunds), ``fee`` is ``-服务费`` and ``net = gross - fee``. Alipay-funded
+    discounts (支付宝红包, 集分宝, 支付宝优惠) are inside ``商家实收``: they stay
+    components of the line, totalled in ``raw`` under
+    ``refundcore.platform_subsidy`` (and ``商家优惠`` under
+    ``refundcore.merchant_discount``), not separate lines. Comment lines are
+    recognised by name (an unknown one is refused); when the file has the
+    ``业务明细列表`` markers, the end marker and both totals lines are
+    required and checked.
+
+    Returns:
+        The lines and, in collect mode, the rejected rows (a totals line that
+        does not match is one).
+
+    Raises:
+        StatementFormatError: naming the line, column and value.
+    """
+    refuse_non_text(data, _FMT)
+    out = Collector(_FMT, on_invalid)
+    check_currency(currency, fmt=_FMT, line=None, column="currency")
+    state = _State(out, currency)
+    for line, cells in _rows(data):
+        state.feed(line, cells)
+    state.finish()
+    return out.result()
+
+
+def _rows(data: object) -> Iterable[tuple[int, list[str]]]:
+    """Rows of cells; a comment line is one cell, whole (it may hold commas)."""
+    if not isinstance(data, str):
+        for line, cells in sequence_rows(data, _FMT):
+            if cells and cells[0].lstrip().startswith("#"):
+                yield line, [",".join(cells).strip()]
+            else:
+                yield line, cells
+        return
+    for number, text in enumerate(strip_bom(data).splitlines(), start=1):
+        if text.lstrip().startswith("#"):
+            yield number, [text.strip()]
+        else:
+            try:
+                cells = next(csv.reader([text], strict=True), [])
+            except csv.Error as error:
+                raise StatementFormatError(
+                    f"not readable as CSV ({error})", format=_FMT, line=number, value=text
+                ) from None
+            yield number, cells
+
+
+class _State:
+    """Where the reader is in the file, and the running totals per 业务类型."""
+
+    def __init__(self, out: Collector, currency: str) -> None:
+        self.out = out
+        self.currency = currency
+        self.header: Header | None = None
+        self.marked = False  # the 业务明细列表 start marker was seen
+        self.ended = False
+        self.last_line = 0
+        self.totals_seen: set[str] = set()
+        self.counts = {"交易": 0, "退款": 0}
+        self.zero = Money.zero(currency)
+        self.received = {"交易": self.zero, "退款": self.zero}
+        self.discount = {"交易": self.zero, "退款": self.zero}
+
+    def feed(self, line: int, cells: list[str]) -> None:
+        self.last_line = line
+        if is_blank(cells):
+            return
+        if cells[0].startswith("#"):
+            self.comment(line, cells[0])
+        elif self.ended:
+            self.out.fail("a row after the end of the detail list", line=line, value=cells[0])
+        elif self.header is None:
+            names = [cell.strip().replace("(", "（").replace(")", "）") for cell in cells]
+            self.header = Header(names, line=line, fmt=_FMT, required=_REQUIRED)
+        else:
+            self.detail(self.header, line, cells)
+
+    def comment(self, line: int, text: str) -> None:
+        if text.startswith(_SUMMARY_FILE):
+            self.out.fail("this is the 业务汇总 (summary) file, not the 业务明细 (detail) file",
+                          line=line, value=text)
+        if _START.fullmatch(text):
+            if self.marked or self.header is not None:
+                self.out.fail("a second detail-list start marker", line=line, value=text)
+            self.marked = True
+        elif _END.fullmatch(text):
+            if self.header is None or self.ended:
+                self.out.fail("a detail-list end marker without a list", line=line, value=text)
+            self.ended = True
+        elif self.header is not None and not self.ended:
+            self.out.fail("a comment line inside the detail list", line=line, value=text)
+        elif text.startswith(("#交易合计", "#退款合计")):
+            self.totals(line, text)
+        elif not text.startswith(_COMMENTS):
+            self.out.fail("an unknown comment line (is this the 业务明细 file?)", line=line,
+                          value=text)
+
+    def detail(self, header: Header, line: int, cells: list[str]) -> None:
+        raw: tuple[Any, ...] = tuple(cells)
+        try:
+            row = {column: cell.strip() for column, cell in header.read(cells, line).items()}
+        except StatementFormatError as error:
+            self.out.reject(error, raw)
+            return
+        raw = tuple(row.items())
+        self.out.attempt(line, raw, self._line, row, line, raw)
+
+    def _amount(self, row: dict[str, str], column: str, line: int) -> Money:
+        if column not in row or (column != _RECEIVED and not row[column]):
+            return self.zero
+        return parse_money(row[column], self.currency, fmt=_FMT, line=line, column=column)
+
+    def _line(self, row: dict[str, str], line: int, raw: tuple[Any, ...]) -> None:
+        business = row["业务类型"]
+        kind = _KINDS.get(business, LineKind.OTHER)
+        gross = self._amount(row, _RECEIVED, line)
+        fee = -self._amount(row, _FEE, line)
+        ordered = self._amount(row, "订单金额（元）", line)
+        sign = {LineKind.CHARGE: 1, LineKind.REFUND: -1}.get(kind, 0)
+        for column, amount in (("订单金额（元）", ordered), (_RECEIVED, gross)):
+            if amount.minor * sign < 0:
+                raise self.out.error(f"the amount's sign contradicts 业务类型 {business!r}",
+                                     line=line, column=column, value=row[column])
+        trade_no = optional_text(row["支付宝交易号"])
+        if trade_no is None:
+            raise self.out.error("the row has no 支付宝交易号", line=line, column="支付宝交易号",
+                                 value=row["支付宝交易号"])
+        batch = next((optional_text(row[c]) for c in _BATCH if c in row), None)
+        if kind is LineKind.CHARGE:
+            reference = ident = trade_no
+        elif kind is LineKind.REFUND and batch:
+            reference = ident = batch
+        else:
+            reference, ident = trade_no, f"{trade_no}:{line}"
+        subsidy = sum((self._amount(row, c, line) for c in _PLATFORM_FUNDED), self.zero)
+        merchant = self._amount(row, _MERCHANT_DISCOUNT, line)
+        statement_line = StatementLine(
+            id=ident,
+            kind=kind,
+            gross_minor=gross.minor,
+            currency=self.currency,
+            occurred_at=parse_time(row["完成时间"], patterns=(LOCAL,), tz=CHINA, fmt=_FMT,
+                                   line=line, column="完成时间", expected="2026-10-08 09:12:41"),
+            reference=reference,
+            order_id=optional_text(row["商户订单号"]),
+            fee_minor=fee.minor,
+            raw_type=business or None,
+            raw=(
+                *raw,
+                ("refundcore.platform_subsidy", str(subsidy.amount)),
+                ("refundcore.merchant_discount", str(merchant.amount)),
+            ),
+        )
+        if self.out.add(statement_line, at=line, column="支付宝交易号", raw=raw) and sign:
+            self.counts[business] += 1
+            self.received[business] += gross
+            self.discount[business] += merchant
+
+    def totals(self, line: int, text: str) -> None:
+        business = "交易" if text.startswith("#交易合计") else "退款"
+        match = (_TRADES if business == "交易" else _REFUNDS).fullmatch(text)
+        if match is None or not self.ended:
+            self.out.fail("a totals line not after the detail list, or not in its layout",
+                          line=line, value=text)
+        self.totals_seen.add(business)
+        count, received, discount = match.groups()
+        figures: list[tuple[str, str, str, bool]] = [
+            ("笔数", count, str(self.counts[business]), count == str(self.counts[business])),
+        ]
+        for column, stated, computed in (
+            (_RECEIVED, received, self.received[business]),
+            (_MERCHANT_DISCOUNT, discount, self.discount[business]),
+        ):
+            stated_money = parse_money(stated, self.currency, fmt=_FMT, line=line, column=column)
+            figures.append((column, stated, str(computed.amount), stated_money == computed))
+        for column, stated, computed_text, equal in figures:
+            if not equal:
+                self.out.reject(self.out.error(
+                    f"the {business} totals line says {stated} but the {business} rows add up "
+                    f"to {computed_text}", line=line, column=column, value=stated), (text,))
+
+    def finish(self) -> None:
+        if self.header is None:
+            self.out.fail("no header row", line=self.last_line or None)
+        if self.marked and not self.ended:
+            self.out.fail("the detail list has no end marker: the file is cut short",
+                          line=self.last_line)
+        missing = {"交易", "退款"} - self.totals_seen if self.marked else set()
+        if missing:
+            self.out.fail(f"the #{min(missing)}合计 totals line is missing", line=self.last_line)

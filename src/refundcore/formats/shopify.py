@@ -1,0 +1,249 @@
+"""Shopify Payments balance transactions: the REST objects and the "Export transactions" CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Final
+
+from refundcore.formats._common import (
+    ISO,
+    SPACED_OFFSET,
+    Collector,
+    Header,
+    OnInvalid,
+    ParseResult,
+    StatementFormatError,
+    check_currency,
+    freeze,
+    is_blank,
+    optional_text,
+    parse_date,
+    parse_money,
+    parse_time,
+    read_rows,
+    refuse_non_text,
+)
+from refundcore.money import Money
+from refundcore.reconcile import LineKind, StatementLine
+
+__all__ = ["parse_shopify_api", "parse_shopify_csv"]
+
+_FMT: Final = "shopify"
+_KINDS: Final = {
+    "charge": LineKind.CHARGE,
+    "refund": LineKind.REFUND,
+    "dispute": LineKind.DISPUTE,
+    "dispute_reversal": LineKind.DISPUTE_REVERSAL,
+    "dispute reversal": LineKind.DISPUTE_REVERSAL,
+    "adjustment": LineKind.ADJUSTMENT,
+    "reserve": LineKind.ADJUSTMENT,
+    "credit": LineKind.ADJUSTMENT,
+    "debit": LineKind.ADJUSTMENT,
+    "payout": LineKind.PAYOUT,
+    "payout_failure": LineKind.PAYOUT,
+    "payout_cancellation": LineKind.PAYOUT,
+}
+_CSV_REQUIRED: Final = (
+    "Transaction Date", "Type", "Order", "Payout Status", "Payout ID", "Amount", "Fee", "Net",
+    "Currency",
+)
+
+
+def _kind(text: str) -> LineKind:
+    return _KINDS.get(text.strip().lower(), LineKind.OTHER)
+
+
+def _check_net(out: Collector, gross: Money, fee: Money, net: Money, *, line: int,
+               column: str, value: object) -> None:
+    if net != gross - fee:
+        raise out.error(f"net must equal amount - fee ({gross.amount} - {fee.amount})",
+                        line=line, column=column, value=value)
+
+
+def parse_shopify_csv(
+    data: str | Iterable[Sequence[str]] | Iterable[Mapping[str, str]],
+    *,
+    on_invalid: OnInvalid = "raise",
+) -> ParseResult:
+    """Read a Shopify Payments "Export transactions" CSV into statement lines.
+
+    Args:
+        data: The export as text, its rows already split into cells (header
+            first), or its rows as dicts (``csv.DictReader``; line numbers
+            then count the header as line 1).
+        on_invalid: ``"raise"`` stops at the first bad row; ``"collect"``
+            returns the good lines and the bad rows with their reasons.
+
+    ``Type`` gives the kind (charge, refund, dispute, adjustment, reserve,
+    payout, ...; anything else is ``OTHER``); ``Amount``/``Fee``/``Net``
+    (major units, plain decimals: an amount with a currency symbol is
+    refused) give gross, fee and net, and ``Net`` must equal ``Amount -
+    Fee``. ``Transaction Date`` carries its offset (``2026-10-01 10:12:31
+    -0400``); ``Available On`` is the settled date; ``Payout ID`` the payout
+    reference, which must be set unless ``Payout Status`` is not ``paid``;
+    ``Checkout`` the reference and ``Order`` the order id. The export has no
+    transaction id, so a line's id is ``line-<n>``, its line in the text.
+
+    Raises:
+        StatementFormatError: naming the line, column and value.
+    """
+    refuse_non_text(data, _FMT)
+    out = Collector(_FMT, on_invalid)
+    header: Header | None = None
+    for line, cells in read_rows(data, _FMT, dicts=True):
+        if is_blank(cells):
+            continue
+        if header is None:
+            header = Header(cells, line=line, fmt=_FMT, required=_CSV_REQUIRED)
+            continue
+        raw: tuple[Any, ...] = tuple(cells)
+        try:
+            row = {k: v.strip() for k, v in header.read(cells, line).items()}
+        except StatementFormatError as error:
+            out.reject(error, raw)
+            continue
+        raw = tuple(row.items())
+        built = out.attempt(line, raw, _csv_line, out, row, line)
+        if built is not None:
+            out.add(built, at=line, column="Checkout", raw=raw)
+    if header is None:
+        out.fail("no header row: the export is empty")
+    return out.result()
+
+
+def _csv_line(out: Collector, row: dict[str, str], line: int) -> StatementLine:
+    currency = check_currency(row["Currency"], fmt=_FMT, line=line, column="Currency")
+    gross, fee, net = (
+        parse_money(row[c], currency, fmt=_FMT, line=line, column=c)
+        for c in ("Amount", "Fee", "Net")
+    )
+    _check_net(out, gross, fee, net, line=line, column="Net", value=row["Net"])
+    payout = optional_text(row["Payout ID"])
+    if payout is None and row["Payout Status"].lower() == "paid":
+        raise out.error("a paid transaction needs its Payout ID", line=line, column="Payout ID",
+                        value=row["Payout ID"])
+    available = optional_text(row.get("Available On"))
+    return StatementLine(
+        id=f"line-{line}",
+        kind=_kind(row["Type"]),
+        gross_minor=gross.minor,
+        currency=currency,
+        occurred_at=parse_time(row["Transaction Date"], patterns=(SPACED_OFFSET, ISO), fmt=_FMT,
+                               line=line, column="Transaction Date",
+                               expected="2026-10-01 10:12:31 -0400"),
+        reference=optional_text(row.get("Checkout")),
+        order_id=optional_text(row["Order"]),
+        fee_minor=fee.minor,
+        net_minor=net.minor,
+        settled_on=None if available is None else parse_date(
+            available, fmt=_FMT, line=line, column="Available On"),
+        payout_reference=payout,
+        raw_type=optional_text(row["Type"]),
+        raw=tuple(row.items()),
+    )
+
+
+def parse_shopify_api(
+    objects: Iterable[Mapping[str, Any]] | Mapping[str, Any],
+    *,
+    on_invalid: OnInvalid = "raise",
+) -> ParseResult:
+    """Read Shopify Payments balance transactions (REST objects as dicts) into statement lines.
+
+    Args:
+        objects: The transactions, or the response ``{"transactions": [...]}``
+            of ``shopify_payments/balance/transactions.json``.
+        on_invalid: ``"raise"`` stops at the first bad object; ``"collect"``
+            returns the good lines and the bad objects with their reasons.
+
+    ``amount``/``fee``/``net`` are decimal strings in major units (a JSON
+    float is refused: load with ``json.loads(text, parse_float=Decimal)``
+    or keep the strings); ``type`` gives the kind as for
+    :func:`parse_shopify_csv`; ``processed_at`` is the time; ``payout_id``
+    the payout reference (``None`` while pending);
+    ``source_order_transaction_id`` (else ``source_id``) the reference and
+    ``source_order_id`` the order id. The line id is the transaction ``id``;
+    a "line" number in errors is the object's 1-based position.
+
+    Raises:
+        StatementFormatError: naming the object's position, the key and the value.
+    """
+    refuse_non_text(objects, _FMT)
+    out = Collector(_FMT, on_invalid)
+    if isinstance(objects, Mapping):
+        data = objects.get("transactions")
+        if not isinstance(data, list):
+            out.fail("a mapping must hold a 'transactions' list", column="transactions",
+                     value=data)
+        objects = data
+    if isinstance(objects, str) or not isinstance(objects, Iterable):
+        out.fail("expected an iterable of balance transaction dicts",
+                 value=type(objects).__name__)
+    for number, item in enumerate(objects, start=1):
+        if not isinstance(item, Mapping):
+            out.reject(out.error("a balance transaction must be a dict", line=number, value=item))
+            continue
+        raw = freeze(item)
+        built = out.attempt(number, raw, _api_line, out, item, number)
+        if built is not None:
+            out.add(built, at=number, column="id", raw=raw)
+    return out.result()
+
+
+def _id_text(out: Collector, item: Mapping[str, Any], key: str, line: int) -> str | None:
+    """An id that may be an int or a str (``None`` when absent)."""
+    value = item.get(key)
+    if value is None:
+        return None
+    if type(value) is int or (type(value) is str and value.strip()):
+        return str(value).strip()
+    raise out.error("must be an int or non-blank str id", line=line, column=key, value=value)
+
+
+def _api_amount(out: Collector, item: Mapping[str, Any], key: str, currency: str,
+                line: int) -> Money:
+    value = item.get(key)
+    if isinstance(value, Decimal) and value.is_finite():
+        value = str(value)
+    if type(value) is not str:
+        raise out.error("must be a decimal string like '45.00' (a float is not exact)",
+                        line=line, column=key, value=value)
+    return parse_money(value, currency, fmt=_FMT, line=line, column=key)
+
+
+def _api_line(out: Collector, item: Mapping[str, Any], line: int) -> StatementLine:
+    ident = _id_text(out, item, "id", line)
+    if ident is None:
+        raise out.error("the transaction has no id", line=line, column="id", value=None)
+    currency_value = item.get("currency")
+    if type(currency_value) is not str:
+        raise out.error("must be a currency code", line=line, column="currency",
+                        value=currency_value)
+    currency = check_currency(currency_value.upper(), fmt=_FMT, line=line, column="currency")
+    gross, fee, net = (_api_amount(out, item, k, currency, line) for k in ("amount", "fee", "net"))
+    _check_net(out, gross, fee, net, line=line, column="net", value=item.get("net"))
+    type_ = item.get("type")
+    if type(type_) is not str or not type_.strip():
+        raise out.error("must be a non-blank str", line=line, column="type", value=type_)
+    processed = item.get("processed_at")
+    if type(processed) is not str:
+        raise out.error("must be an ISO 8601 time string", line=line, column="processed_at",
+                        value=processed)
+    reference = (_id_text(out, item, "source_order_transaction_id", line)
+                 or _id_text(out, item, "source_id", line))
+    return StatementLine(
+        id=ident,
+        kind=_kind(type_),
+        gross_minor=gross.minor,
+        currency=currency,
+        occurred_at=parse_time(processed, patterns=(ISO,), fmt=_FMT, line=line,
+                               column="processed_at", expected="2026-10-01T10:12:31-04:00"),
+        reference=reference,
+        order_id=_id_text(out, item, "source_order_id", line),
+        fee_minor=fee.minor,
+        net_minor=net.minor,
+        payout_reference=_id_text(out, item, "payout_id", line),
+        raw_type=type_.strip(),
+        raw=freeze(item),
+    )
