@@ -10,6 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+$(VENV)/.installed: $(BIN)/python $(PKG_SOURCES)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
 $(VENV)/.installed-dev: $(BIN)/python $(PKG_SOURCES)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $@
@@ -39,6 +43,11 @@ unit: $(VENV)/.installed-dev
 ## make docs: the Sphinx site, warnings as errors
 docs: $(VENV)/.installed-docs
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+## make demo: simulate one month end to end, reconcile it, check it against the planted truth
+DEMO_ARGS ?=
+demo: $(VENV)/.installed
+	$(BIN)/python -m refundcore demo $(DEMO_ARGS)
 
 ## make bench: the benchmarks under benchmarks/
 bench: $(VENV)/.installed-bench

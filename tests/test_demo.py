@@ -1,0 +1,108 @@
+"""The demo command: one screen for a finance lead, or a JSON document, exit code 0."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import re
+import runpy
+import sys
+
+import pytest
+
+from refundcore import _cli
+from refundcore.testing import simulate
+
+
+def test_demo_prints_one_screen_for_a_finance_lead(capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo counts orders, returns, refunds; summarises; lists breaks; checks the truth."""
+    assert _cli.main(["demo", "--orders", "400", "--seed", "2"]) == 0
+    out = capsys.readouterr().out
+    month = simulate(orders=400, seed=2)
+    assert out.startswith("refundcore demo: one simulated month (2026-11, seed 2)\n")
+    assert re.search(rf"^Orders +{len(month.orders)} placed, ", out, re.M)
+    assert re.search(rf"^Returns +{len(month.cases)} requested, ", out, re.M)
+    assert re.search(r"^Refunds +\d+ paid out, [\d,]+\.\d\d CNY back to buyers$", out, re.M)
+    assert f"{len(month.ledger):,} ledger entries against {len(month.statement):,}" in out
+    assert str(month.reconcile().summary) in out
+    assert "unexplained                  " in out
+    assert len(re.findall(r"^ +\d+\. ", out, re.M)) == min(10, len(month.reconcile().breaks))
+    assert "[planted: unexpected chargeback]" in out
+    assert out.rstrip().endswith(
+        f"Check against the planted truth: {len(month.truth)} planted, {len(month.truth)} "
+        f"reported, {len(month.truth)} exact: precision 100.0%, recall 100.0%")
+    assert len(out.splitlines()) <= 50
+
+
+def test_demo_json_is_a_machine_readable_document(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--json`` prints the same facts as one JSON document."""
+    assert _cli.main(["demo", "--orders", "300", "--seed", "4", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    month = simulate(orders=300, seed=4)
+    result = month.reconcile()
+    assert (document["month"], document["seed"]) == ("2026-11", 4)
+    assert document["period"] == ["2026-11-01", "2026-11-30"]
+    assert document["activity"]["orders"] == 300
+    assert document["activity"]["refunded"]["currency"] == "CNY"
+    reconciliation = document["reconciliation"]
+    assert reconciliation["ledger_entries"] == len(month.ledger)
+    assert reconciliation["unexplained"] == {"amount": "0.00", "currency": "CNY"}
+    assert [row["category"] for row in reconciliation["categories"]] == [
+        row.category.value for row in result.summary.rows]
+    breaks = document["largest_breaks"]
+    assert len(breaks) == min(10, len(result.breaks))
+    amounts = [abs(float(b["amount"])) for b in breaks]
+    assert amounts == sorted(amounts, reverse=True)
+    truth = document["truth"]
+    assert truth["precision"] == truth["recall"] == 1.0
+    assert truth["planted"] == len(truth["discrepancies"]) == len(month.truth)
+    assert all(d["found"] for d in truth["discrepancies"])
+    assert truth["unexpected"] == []
+
+
+def test_demo_of_a_month_without_breaks_says_so() -> None:
+    """A month too small for any break lists none, and its check is still perfect."""
+    out = io.StringIO()
+    assert _cli.main(["demo", "--orders", "1", "--month", "2026-02"], out=out) == 0
+    text = out.getvalue()
+    assert "The largest breaks\n  none\n" in text
+    assert "precision 100.0%, recall 100.0%" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["demo", "--orders", "0"], "must be at least 1, got 0"),
+        (["demo", "--orders", "many"], "must be a whole number, got 'many'"),
+        (["demo", "--seed", "-3"], "must not be negative, got -3"),
+        (["demo", "--seed", "x"], "must be a whole number, got 'x'"),
+        (["demo", "--month", "2026-13"], "must be a month as YYYY-MM, got '2026-13'"),
+        ([], "required: COMMAND"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Malformed arguments stop with argparse's exit code 2 and say what is wrong."""
+    with pytest.raises(SystemExit) as stopped:
+        _cli.main(argv)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_python_m_refundcore_runs_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m refundcore demo`` runs the same command and exits 0."""
+    monkeypatch.setattr(sys, "argv", ["refundcore", "demo", "--orders", "20"])
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_module("refundcore", run_name="__main__")
+    assert stopped.value.code == 0
+    assert "Check against the planted truth" in capsys.readouterr().out
+
+
+def test_importing_the_main_module_runs_nothing() -> None:
+    """Importing ``refundcore.__main__`` (as tools do) does not run the command line."""
+    module = importlib.import_module("refundcore.__main__")
+    assert module.main is _cli.main

@@ -1,0 +1,255 @@
+"""The simulated month: real charts and policy, a ledger that nets to them, a known truth."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from datetime import timedelta, timezone
+from fractions import Fraction
+
+import attrs
+import pytest
+
+from refundcore import Disposition, Funder, Reason, ReturnCase, ReturnKind, TenderKind
+from refundcore.ledger import EntryKind
+from refundcore.lifecycle import (
+    DeadlinePassed,
+    Disputed,
+    Escalated,
+    Inspected,
+    OrderPaid,
+    RefundFailed,
+    RefundIssued,
+    RefundSucceeded,
+    Rejected,
+    Requested,
+    Resolved,
+    replay_many,
+)
+from refundcore.reconcile import Category, default_rules, reconcile
+from refundcore.testing import (
+    Discrepancy,
+    Injection,
+    SimulatedMonth,
+    check_truth,
+    simulate,
+    simulation_rules,
+)
+
+CST = timezone(timedelta(hours=8))
+SEEDS = range(24)
+MONTHS = ("2026-11", "2026-02", "2024-12")
+
+
+@pytest.fixture(scope="module")
+def month() -> SimulatedMonth:
+    return simulate(orders=700, seed=3)
+
+
+def _in_month(month: SimulatedMonth, event_at: object) -> bool:
+    start, end = month.period
+    return start <= event_at.astimezone(CST).date() <= end  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_reconciliation_finds_exactly_what_was_planted(seed: int) -> None:
+    """For every seed, reconciliation reports exactly the planted discrepancies, categories too."""
+    month = simulate(orders=150, seed=seed, month=MONTHS[seed % len(MONTHS)])
+    check = month.check(month.reconcile())
+    assert check.missed == ()
+    assert check.unexpected == ()
+    assert check.precision == check.recall == 1
+    assert check.injected == len(month.truth) > 0
+
+
+def test_every_kind_of_discrepancy_is_planted_and_found(month: SimulatedMonth) -> None:
+    """A month of a few hundred orders plants each kind of discrepancy, and all are found."""
+    assert {d.injection for d in month.truth} == set(Injection)
+    for discrepancy in month.truth:
+        assert discrepancy.category is discrepancy.injection.category
+    check = month.check(month.reconcile())
+    assert (check.precision, check.recall) == (1, 1)
+
+
+def test_larger_months_plant_each_kind_once_per_thousand_orders() -> None:
+    """Each kind of discrepancy is planted once per thousand orders, and all are still found."""
+    month = simulate(orders=2000, seed=1)
+    kinds = Counter(d.injection for d in month.truth)
+    assert set(kinds.values()) == {2}
+    check = month.check(month.reconcile())
+    assert (check.injected, check.correct, check.reported) == (16, 16, 16)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_ledger_nets_to_the_lifecycle(seed: int) -> None:
+    """Per order, the month's sales and refunds booked are what its events paid and refunded."""
+    month = simulate(orders=120, seed=seed)
+    orders = {order.id: order for order in month.orders}
+    expected: dict[str, int] = defaultdict(int)
+    case_order = {e.case_id: e.request.order_id for e in month.events if isinstance(e, Requested)}
+    refunds = {(e.case_id, e.refund.id): e.refund for e in month.events
+               if isinstance(e, RefundIssued)}
+    for event in month.events:
+        if not _in_month(month, event.at):
+            continue
+        if isinstance(event, OrderPaid):
+            expected[event.case_id] += orders[event.case_id].payable.minor
+        elif isinstance(event, RefundSucceeded):
+            expected[case_order[event.case_id]] -= refunds[(event.case_id, event.refund_id)]\
+                .amount.minor
+    booked: dict[str, int] = defaultdict(int)
+    for entry in month.ledger:
+        if entry.kind in (EntryKind.SALE, EntryKind.REFUND, EntryKind.REVERSAL):
+            booked[entry.order_id or ""] += entry.amount_minor
+    assert {k: v for k, v in booked.items() if v} == {k: v for k, v in expected.items() if v}
+    assert all(_in_month(month, entry.occurred_at) for entry in month.ledger)
+    sales = [e for e in month.ledger if e.kind is EntryKind.SALE]
+    assert all(e.fee_minor == e.amount.multiply(Fraction(6, 1000), rounding=month.terms.rounding
+                                                ).minor for e in sales)
+
+
+def test_a_month_without_discrepancies_reconciles_cleanly() -> None:
+    """Without planted discrepancies, every entry is matched or an open item: no break at all."""
+    month = simulate(orders=300, seed=5, discrepancies=False)
+    result = month.reconcile()
+    assert month.truth == ()
+    assert result.breaks == ()
+    assert all(m.category is Category.MATCHED for m in result.matches)
+    start, end = month.period
+    assert all(item.expected_on > end for item in result.open_items)
+    assert len(result.matches) + len(result.open_items) == len(month.ledger)
+    assert all(start <= (line.settled_on or start) <= end for line in month.statement)
+
+
+def test_the_same_arguments_give_the_same_month() -> None:
+    """The simulation is a pure function of its arguments; another seed gives another month."""
+    first = simulate(orders=60, seed=11)
+    again = simulate(orders=60, seed=11)
+    other = simulate(orders=60, seed=12)
+    assert first == again
+    assert first.ledger != other.ledger
+
+
+def test_the_global_random_generator_is_left_alone() -> None:
+    """Simulating neither reads nor moves the global random generator."""
+    random.seed(99)
+    state = random.getstate()
+    simulate(orders=30, seed=1)
+    assert random.getstate() == state
+
+
+def test_cases_are_real_chart_histories(month: SimulatedMonth) -> None:
+    """Every return case's history replays through the charts to the state recorded."""
+    for case in month.cases:
+        assert ReturnCase.replay(case.history).snapshot() == case
+    replay = replay_many([e for c in month.cases for e in c.history])
+    assert replay.rejected == ()
+    assert {state for _, state in month.order_states} <= {"completed", "cancelled"}
+    assert len(month.order_states) == len(month.orders)
+    assert list(month.events) == sorted(month.events, key=lambda e: (e.at, e.case_id, e.id))
+
+
+def test_the_month_has_the_variety_a_real_one_has(month: SimulatedMonth) -> None:
+    """Orders and returns cover coupons, tenders, reasons, channels, dispositions and deadlines."""
+    funders = {d.funded_by for o in month.orders for d in o.discounts}
+    tenders = {t.kind for o in month.orders for t in o.tenders}
+    assert funders == set(Funder)
+    assert tenders == set(TenderKind)
+    assert any(len(o.lines) > 1 for o in month.orders)
+    assert any(o.shipping.minor for o in month.orders)
+    requests = [e.request for e in month.events if isinstance(e, Requested)]
+    assert {r.kind for r in requests} == {ReturnKind.REFUND_ONLY, ReturnKind.RETURN_AND_REFUND}
+    assert {Reason.CHANGED_MIND, Reason.QUALITY_DEFECT} <= {r.reason for r in requests}
+    assert any(r.evidence for r in requests)
+    assert len({r.channel for r in requests}) == 3
+    dispositions = {i.disposition for e in month.events if isinstance(e, Inspected)
+                    for i in e.inspections}
+    assert dispositions == set(Disposition)
+    deadlines = {e.deadline for e in month.events if isinstance(e, DeadlinePassed)}
+    assert len(deadlines) == 4
+    kinds = {type(e) for e in month.events}
+    assert {Escalated, Rejected, Disputed, Resolved, RefundFailed} <= kinds
+    refunds = [e.refund for e in month.events if isinstance(e, RefundIssued)]
+    assert len({r.method for r in refunds}) == 2
+    watched = [e for e in month.events if isinstance(e, Escalated) and "watch-listed" in e.note]
+    assert watched
+
+
+def test_refund_only_before_shipment_cancels_the_order(month: SimulatedMonth) -> None:
+    """A paid order refunded in full before it shipped ends cancelled, its money all back."""
+    states = dict(month.order_states)
+    cancelled = [o for o in month.orders if states[o.id] == "cancelled"]
+    assert cancelled
+    refunded: dict[str, int] = defaultdict(int)
+    issued = {(e.case_id, e.refund.id): e.refund for e in month.events
+              if isinstance(e, RefundIssued)}
+    for e in month.events:
+        if isinstance(e, RefundSucceeded):
+            refunded[e.case_id] += issued[(e.case_id, e.refund_id)].amount.minor
+    by_order: dict[str, int] = defaultdict(int)
+    for e in month.events:
+        if isinstance(e, Requested):
+            by_order[e.request.order_id] += refunded[e.case_id]
+    for order in cancelled:
+        assert by_order[order.id] == order.payable.minor
+
+
+def test_check_truth_counts_misses_and_surprises(month: SimulatedMonth) -> None:
+    """Leaving a truth out lowers precision; mislabelling one lowers recall too."""
+    result = month.reconcile()
+    truth = list(month.truth)
+    fewer = check_truth(result, truth[1:])
+    assert fewer.precision == Fraction(len(truth) - 1, len(truth))
+    assert fewer.recall == 1
+    assert len(fewer.unexpected) == 1
+    wrong = attrs.evolve(truth[0], category=Category.AMOUNT_MISMATCH)
+    mislabelled = check_truth(result, [wrong, *truth[1:]])
+    assert mislabelled.missed == (wrong,)
+    assert mislabelled.recall == Fraction(len(truth) - 1, len(truth))
+
+
+def test_check_truth_of_nothing_is_perfect() -> None:
+    """With nothing planted and nothing reported, precision and recall are both 1."""
+    check = check_truth(reconcile([], []), [])
+    assert (check.injected, check.reported, check.precision, check.recall) == (0, 0, 1, 1)
+
+
+def test_discrepancy_key_is_category_and_records() -> None:
+    """A discrepancy is identified by its category and the records involved, in any order."""
+    one = Discrepancy(injection=Injection.CHARGEBACK, category=Category.UNEXPECTED_ON_STATEMENT,
+                      ledger_ids=("b", "a"), statement_ids=(), order_id="O1", note="")
+    assert one.key == (Category.UNEXPECTED_ON_STATEMENT, frozenset({"a", "b"}), frozenset())
+
+
+def test_simulation_rules_match_payouts_by_settlement_date() -> None:
+    """The simulation's passes are the default ones with payouts grouped by settlement date."""
+    expected = [repr(rule) for rule in default_rules()]
+    expected[expected.index("many_to_one(by='payout_reference')")] = (
+        "many_to_one(by='settlement_date')")
+    assert [repr(rule) for rule in simulation_rules()] == expected
+
+
+def test_a_tiny_month_plants_what_it_can() -> None:
+    """A month of one order still simulates; discrepancies it has no room for are skipped."""
+    month = simulate(orders=1, seed=0)
+    assert len(month.orders) == 1
+    assert len(month.truth) < len(Injection)
+    check = month.check(month.reconcile())
+    assert (check.precision, check.recall) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"orders": 0}, "orders must be an int of at least 1, got 0 (int)"),
+        ({"orders": True}, "orders must be an int of at least 1, got True (bool)"),
+        ({"seed": -1}, "seed must be an int of at least 0, got -1 (int)"),
+        ({"month": "2026-13"}, "month must be 'YYYY-MM', got '2026-13' (str)"),
+        ({"month": 202611}, "month must be 'YYYY-MM', got 202611 (int)"),
+        ({"discrepancies": 1}, "discrepancies must be a bool, got 1 (int)"),
+    ],
+)
+def test_bad_arguments_are_refused(arguments: dict[str, object], message: str) -> None:
+    """A malformed argument is refused with its value and type."""
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        simulate(**arguments)  # type: ignore[arg-type]
