@@ -3,7 +3,8 @@
 One parser with a subcommand per job; each subcommand adds its own parser
 with an ``add_<name>`` function and runs in a ``run_<name>`` function taking
 the parsed arguments and the output stream and returning the exit code.
-``demo`` simulates a month and reconciles it for a finance lead.
+``demo`` simulates a month and reconciles it for a finance lead;
+``reconcile`` reads a ledger CSV and a platform statement and reconciles them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TextIO
 
+from refundcore._cli_reconcile import add_parser as add_reconcile
 from refundcore.lifecycle import (
     Approved,
     Deadline,
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="refundcore: exact after-sales money and reconciliation (对账).")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_demo(commands)
+    add_reconcile(commands)
     return parser
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import html
+import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -340,6 +342,10 @@ class Summary:
             lines.append(f"rejected inputs: {self.rejected}")
         return "\n".join(line.rstrip() for line in lines)
 
+    def _repr_html_(self) -> str:
+        """The summary as a compact HTML table, for notebooks (every text is escaped)."""
+        return _summary_html(self)
+
 
 class Reconciliation:
     """The result of :func:`~refundcore.reconcile.reconcile`.
@@ -420,6 +426,45 @@ class Reconciliation:
             f"{len(self.open_items)} open items, {len(self.rejected)} rejected>"
         )
 
+    def to_dataframe(self, backend: str = "pandas") -> Any:
+        """:meth:`to_records` as a DataFrame: ``backend`` is ``"pandas"`` or ``"polars"``.
+
+        Amounts stay exact (``Decimal``); see :mod:`refundcore.dataframes`.
+
+        Raises:
+            ValueError: an unknown backend.
+            ImportError: the backend is not installed (it names the extra).
+        """
+        if backend not in ("pandas", "polars"):
+            raise ValueError(f"backend must be 'pandas' or 'polars', got {backend!r}")
+        # DataFrames live at the edge (refundcore.dataframes, above this layer); it is
+        # imported when called, so that reconcile never depends on it or on pandas/polars.
+        frames = importlib.import_module("refundcore.dataframes")
+        convert = (frames.reconciliation_to_pandas if backend == "pandas"
+                   else frames.reconciliation_to_polars)
+        return convert(self)
+
+    def _repr_html_(self) -> str:
+        """Counts, the summary table and the largest breaks as HTML, for notebooks."""
+        counts = (f"{len(self)} matches, {len(self.breaks)} breaks, "
+                  f"{len(self.open_items)} open items, {len(self.rejected)} rejected")
+        parts = [f"<div><p><strong>Reconciliation</strong>: {html.escape(counts)}</p>",
+                 _summary_html(self.summary)]
+        largest = sorted(self.breaks, key=_break_size)[:_HTML_BREAKS]
+        if largest:
+            title = (f"The largest breaks ({len(largest)} of {len(self.breaks)})"
+                     if len(largest) < len(self.breaks) else "Breaks")
+            parts.append(f"<p>{html.escape(title)}</p>")
+            parts.append(_table(
+                ("category", "difference", "ledger", "statement", "explanation"),
+                [(b.category.value, ", ".join(_sign(m) for m in b.differences),
+                  ", ".join(b.ledger_ids), ", ".join(b.statement_ids),
+                  b.explanation.headline) for b in largest],
+                numeric=(1,),
+            ))
+        parts.append("</div>")
+        return "".join(parts)
+
     def to_records(self) -> list[dict[str, Any]]:
         """One flat dict per record and outcome, ready for ``pandas.DataFrame(...)``.
 
@@ -483,6 +528,46 @@ def _record_row(
         "ambiguous": outcome.ambiguous,
         "counterparts": counterparts,
     }
+
+
+#: How many breaks the notebook view of a reconciliation lists.
+_HTML_BREAKS = 10
+
+
+def _break_size(b: Break) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
+    """Largest difference first, then by category and ids (a stable order)."""
+    return (-max(abs(m.minor) for m in b.differences), b.category.value, b.ledger_ids,
+            b.statement_ids)
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[object]], *, numeric: Sequence[int] = ()
+) -> str:
+    """A small HTML table; every cell is escaped, ``numeric`` columns align right."""
+    def cell(tag: str, index: int, value: object) -> str:
+        style = ' style="text-align:right"' if index in numeric else ""
+        return f"<{tag}{style}>{html.escape(str(value))}</{tag}>"
+
+    head = "".join(cell("th", i, name) for i, name in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, value) for i, value in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _summary_html(summary: Summary) -> str:
+    rows: list[tuple[object, ...]] = []
+    for code in summary.currencies:
+        rows.append((f"ledger total ({code})", "", _sign(summary.ledger_total(code))))
+        rows.append((f"statement total ({code})", "", _sign(summary.statement_total(code))))
+        rows.append(("difference", "", _sign(summary.difference(code))))
+        rows.extend((row.category.value, row.count, _sign(row.amount))
+                    for row in summary.rows if row.amount.currency == code)
+        rows.append(("unexplained", "", _sign(summary.unexplained(code))))
+    if summary.rejected:
+        rows.append(("rejected inputs", summary.rejected, ""))
+    return _table(("", "count", "amount"), rows, numeric=(1, 2))
 
 
 def _match_key(match: Match) -> tuple[tuple[str, ...], tuple[str, ...]]:
