@@ -7,11 +7,13 @@ memory (``ru_maxrss``) is that size's alone; refundcore and pandas run in
 separate subprocesses of the same run, one after the other.
 
 ``python -m benchmarks reconcile`` runs N = 100,000 and 1,000,000; pass sizes
-with ``python -m benchmarks.bench_reconcile 100000``.
+with ``python -m benchmarks.bench_reconcile --sizes 100000,1000000``. The last
+lines say, for each size, whether the issue's targets are met.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import random
@@ -210,6 +212,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
     print(f"{'N':>10} {'build L s':>9} {'build S s':>9} {'reconcile s':>11} {'(lists s)':>9} "
           f"{'peak MB':>8} {'pandas s':>8} {'(frames s)':>10} {'pandas MB':>9} {'ratio':>6} "
           f"{'breaks':>7}")
+    verdicts: list[str] = []
     for n in sizes:
         ours = _child("refundcore", n)
         theirs = _child("pandas", n) if have_pandas else None
@@ -221,14 +224,44 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
         print(f"{n:>10,} {ours['build_ledger']:>9.2f} {ours['build_statement']:>9.2f} "
               f"{ours['reconcile']:>11.2f} {ours['reconcile_lists']:>9.2f} "
               f"{ours['maxrss_mb']:>8.0f} {pandas_cols} {ratio:>6} {int(ours['breaks']):>7}")
+        if theirs:
+            verdicts.append(_verdict(
+                f"N={n:,}: reconcile {ours['reconcile']:.2f} s / pandas merge-and-classify "
+                f"{theirs['classify']:.2f} s = {ratio}", "<= 0.70",
+                met=ours["reconcile"] <= 0.7 * theirs["classify"]))
+        verdicts.append(_verdict(
+            f"N={n:,}: build ledger {ours['build_ledger']:.2f} s, statement "
+            f"{ours['build_statement']:.2f} s", "each <= 2 s",
+            met=max(ours["build_ledger"], ours["build_statement"]) <= 2))
+        verdicts.append(_verdict(f"N={n:,}: peak {ours['maxrss_mb']:.0f} MB", "< 1500 MB",
+                                 met=ours["maxrss_mb"] < 1500))
     n = sizes[-1]
     blind = _child("noref", n)
     print(f"{n:>10,} without references (tolerant pass only): reconcile "
           f"{blind['reconcile']:.2f} s, peak {blind['maxrss_mb']:.0f} MB, "
           f"{int(blind['breaks'])} breaks")
+    verdicts.append(_verdict(f"N={n:,} without references: reconcile {blind['reconcile']:.2f} s",
+                             "< 10 s", met=blind["reconcile"] < 10))
     print("ratio = refundcore reconcile / pandas merge-and-classify, same run; "
           "(lists s) = reconcile given plain lists of the same records; "
           "peak = ru_maxrss of the size's own subprocess (inputs included)")
+    print("targets (issue 6, judged at N = 1,000,000; smaller sizes for reference):")
+    for line in verdicts:
+        print(f"  {line}")
+
+
+def _verdict(measured: str, target: str, *, met: bool) -> str:
+    return f"{measured}  (target {target}): {'met' if met else 'MISSED'}"
+
+
+def _parse_sizes(argv: list[str]) -> tuple[int, ...]:
+    """Sizes from ``--sizes 100000,1000000`` (or bare numbers, as before)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_reconcile")
+    parser.add_argument("numbers", nargs="*", type=int, help="sizes (same as --sizes)")
+    parser.add_argument("--sizes", default="", help="comma-separated sizes, e.g. 100000,1000000")
+    args = parser.parse_args(argv)
+    sizes = [*args.numbers, *(int(part) for part in args.sizes.split(",") if part.strip())]
+    return tuple(sizes) or SIZES
 
 
 if __name__ == "__main__":
@@ -240,4 +273,4 @@ if __name__ == "__main__":
             result = run_refundcore(size, references=kind == "refundcore")
         print(json.dumps(result))
     else:
-        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
+        main(_parse_sizes(sys.argv[1:]))

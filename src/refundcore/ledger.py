@@ -20,7 +20,7 @@ import enum
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
@@ -494,7 +494,8 @@ def _ledger_fast(
                 and (type(payout) is not str or not payout or payout.isspace()))
             or parts != ()
             or (event is not None and (type(event) is not str or not event or event.isspace()))
-            or occurred.utcoffset() is None
+            # (a fixed-offset timezone always has an offset: skip the call for it)
+            or (type(occurred.tzinfo) is not timezone and occurred.utcoffset() is None)
         ):
             fallback(index, row)
             continue

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
 from refundcore.errors import InvalidRecord
@@ -36,9 +36,9 @@ from refundcore.reconcile._result import (
 from refundcore.reconcile._rules import Rule, _Tolerant, default_rules
 from refundcore.reconcile._work import (
     LEDGER_COLUMNS,
-    LEDGER_FLOW,
+    LEDGER_FLOW_BY_ID,
     LINE_COLUMNS,
-    LINE_FLOW,
+    LINE_FLOW_BY_ID,
     NO_TOLERANCE,
     Outcome,
     Work,
@@ -270,14 +270,14 @@ def _classify(work: Work, outcome: Outcome) -> Category:
 
 
 def _key_ledger(e: LedgerEntry) -> tuple[Any, ...]:
-    flow = LEDGER_FLOW[e.kind]
+    flow = LEDGER_FLOW_BY_ID[id(e.kind)]
     if e.reference is not None:
         return (e.reference, flow, e.amount_minor, e.fee_minor, e.currency)
     return (None, e.order_id, flow, e.amount_minor, e.fee_minor, e.currency, e.occurred_at)
 
 
 def _key_line(s: StatementLine) -> tuple[Any, ...]:
-    flow = LINE_FLOW[s.kind]
+    flow = LINE_FLOW_BY_ID[id(s.kind)]
     if s.reference is not None:
         return (s.reference, flow, s.gross_minor, s.fee_minor, s.currency)
     return (None, s.order_id, flow, s.gross_minor, s.fee_minor, s.currency, s.occurred_at)
@@ -317,13 +317,20 @@ def _duplicates(
                 pool.add(j)
     found: dict[tuple[Any, ...], list[int]] = {}
     for j in pool:
-        k = key(records[j])
-        if k in wanted:
-            found.setdefault(k, []).append(j)
+        k = keys.get(j)  # the left records' keys are known (and wanted)
+        if k is None:
+            k = key(records[j])
+            if k not in wanted:
+                continue
+        found.setdefault(k, []).append(j)
     duplicate_of: dict[int, int] = {}
     rest: list[int] = []
     for j in left:
-        group = sorted(found[keys[j]], key=lambda k: records[k].id)
+        group = found[keys[j]]
+        if len(group) == 1:  # the usual case: no other record has the key
+            rest.append(j)
+            continue
+        group = sorted(group, key=lambda k: records[k].id)
         originals = [k for k in group if used[k]]
         original = originals[0] if originals else group[0]
         if original == j:
@@ -415,7 +422,10 @@ def _finish(
     ledger, statement = work.ledger, work.statement
     paired_l, paired_s = bytes(work.lused), bytes(work.sused)
     matches: list[Match] = []
-    breaks: list[Break] = []
+    # Breaks per category order, each with its sort key (first ledger id, first
+    # statement id), made as it is built: cheaper than reading the records back to sort.
+    # A break of one record keys by its id alone, so those sort as plain strings.
+    ranked: dict[int, list[tuple[Any, Break]]] = {}
     amounts: dict[tuple[Category, str], list[int]] = {}
 
     def add(category: Category, differences: dict[str, int]) -> None:
@@ -440,32 +450,45 @@ def _finish(
             matches.append(Match(category=category, rule=rule, ledger=records_l,
                                  statement=records_s, ambiguous=ambiguous, context=context))
         else:
-            breaks.append(Break(category=category, rule=rule, ledger=records_l,
-                                statement=records_s, ambiguous=ambiguous, context=context))
+            key = (records_l[0].id if records_l else "", records_s[0].id if records_s else "")
+            outcome_break = Break(category=category, rule=rule, ledger=records_l,
+                                  statement=records_s, ambiguous=ambiguous, context=context)
+            ranked.setdefault(ORDER[category], []).append((key, outcome_break))
+
+    def lone(category: Category, rule: str, k: int, *, ledger_side: bool) -> None:
+        """A break of one record, counted straight from the side's columns."""
+        if ledger_side:
+            columns, sign = work.lcols, -1
+            outcome = Break(category=category, rule=rule, ledger=(ledger[k],), statement=(),
+                            context=context)
+        else:
+            columns, sign = work.scols, 1
+            outcome = Break(category=category, rule=rule, ledger=(), statement=(statement[k],),
+                            context=context)
+        ranked.setdefault(ORDER[category], []).append((columns[0][k], outcome))
+        slot = amounts.setdefault((category, columns[5][k]), [0, 0])
+        slot[0] += 1
+        slot[1] += sign * (columns[3][k] - columns[4][k])
 
     groups = work.ref_groups
     duplicate_s, unexpected = _duplicates(
         statement, work.scols[1], work.statement_left(), paired_s, _key_line,
         None if groups is None else groups[1],
     )
+    sids = work.scols[0]
     for j, original in duplicate_s.items():
-        context.duplicate_of[(False, statement[j].id)] = statement[original].id
-        breaks.append(Break(category=Category.DUPLICATE_ON_STATEMENT, rule="duplicates",
-                            ledger=(), statement=(statement[j],), context=context))
-        add(Category.DUPLICATE_ON_STATEMENT, {statement[j].currency: statement[j].net_minor})
+        context.duplicate_of[(False, sids[j])] = sids[original]
+        lone(Category.DUPLICATE_ON_STATEMENT, "duplicates", j, ledger_side=False)
     for j in unexpected:
-        breaks.append(Break(category=Category.UNEXPECTED_ON_STATEMENT, rule="unmatched",
-                            ledger=(), statement=(statement[j],), context=context))
-        add(Category.UNEXPECTED_ON_STATEMENT, {statement[j].currency: statement[j].net_minor})
+        lone(Category.UNEXPECTED_ON_STATEMENT, "unmatched", j, ledger_side=False)
     duplicate_l, missing = _duplicates(
         ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger,
         None if groups is None else groups[0],
     )
+    lids = work.lcols[0]
     for i, original in duplicate_l.items():
-        context.duplicate_of[(True, ledger[i].id)] = ledger[original].id
-        breaks.append(Break(category=Category.DUPLICATE_IN_LEDGER, rule="duplicates",
-                            ledger=(ledger[i],), statement=(), context=context))
-        add(Category.DUPLICATE_IN_LEDGER, {ledger[i].currency: -ledger[i].net.minor})
+        context.duplicate_of[(True, lids[i])] = lids[original]
+        lone(Category.DUPLICATE_IN_LEDGER, "duplicates", i, ledger_side=True)
     open_items: list[OpenItem] = []
     for i in missing:
         e = ledger[i]
@@ -475,9 +498,7 @@ def _finish(
                                        context=context))
             add(Category.OPEN_ITEM, {e.currency: -e.net.minor})
         else:
-            breaks.append(Break(category=Category.MISSING_FROM_STATEMENT, rule="unmatched",
-                                ledger=(e,), statement=(), context=context))
-            add(Category.MISSING_FROM_STATEMENT, {e.currency: -e.net.minor})
+            lone(Category.MISSING_FROM_STATEMENT, "unmatched", i, ledger_side=True)
 
     _count_plain(work, amounts)
     ledger_totals = _totals(work.lcols)
@@ -494,7 +515,10 @@ def _finish(
         rows=rows,
         rejected=len(rejected),
     )
-    breaks.sort(key=_break_key)
+    breaks: list[Break] = []
+    for rank in sorted(ranked):  # a category holds either one-record breaks or the others
+        ranked[rank].sort(key=itemgetter(0))
+        breaks.extend(map(itemgetter(1), ranked[rank]))
     open_items.sort(key=lambda o: o.entry.id)
     return Reconciliation(
         plain=work.plain,
@@ -504,14 +528,6 @@ def _finish(
         rejected=tuple(rejected),
         summary=summary,
         context=context,
-    )
-
-
-def _break_key(b: Break) -> tuple[int, str, str]:
-    return (
-        ORDER[b.category],
-        b.ledger[0].id if b.ledger else "",
-        b.statement[0].id if b.statement else "",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -257,7 +257,8 @@ def _line_fast(
             or (raw_type is not None
                 and (type(raw_type) is not str or not raw_type or raw_type.isspace()))
             or type(raw) is not tuple
-            or occurred.utcoffset() is None
+            # (a fixed-offset timezone always has an offset: skip the call for it)
+            or (type(occurred.tzinfo) is not timezone and occurred.utcoffset() is None)
         ):
             fallback(index, row)
             continue

@@ -10,19 +10,17 @@ many-to-one, one-to-many.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
-from operator import is_not, not_
+from operator import is_not, ne, not_
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount
 from refundcore.reconcile._records import LineKind
 from refundcore.reconcile._work import (
-    LEDGER_FLOW,
     LEDGER_FLOW_BY_ID,
-    LINE_FLOW,
     LINE_FLOW_BY_ID,
     Tolerance,
     Work,
@@ -75,57 +73,88 @@ def _signature_equal(work: Work, i: int, j: int) -> bool:
     )
 
 
-def _keys(work: Work, *, ledger_side: bool) -> list[tuple[Any, ...] | None]:
-    """Per record ``(reference, flow, amount, fee, currency)``; None if no reference or used."""
-    _, refs, kinds, amounts, fees, currencies = work.lcols if ledger_side else work.scols
-    flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
-    flows = map(flow_of, map(id, kinds))
-    keys: list[Any] = list(zip(refs, flows, amounts, fees, currencies, strict=True))
+def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
+    """Indices of the records with a reference that no earlier pass has used."""
+    refs = (work.lcols if ledger_side else work.scols)[1]
     used = work.lused if ledger_side else work.sused
-    if None in refs or 1 in used:
-        keys = [
-            None if ref is None or u else key
-            for key, ref, u in zip(keys, refs, used, strict=True)
-        ]
-    return keys
+    if None not in refs and 1 not in used:
+        return range(len(refs))
+    pairs = enumerate(zip(refs, used, strict=True))
+    return [k for k, (ref, u) in pairs if ref is not None and not u]
+
+
+def _keys(work: Work, indices: Sequence[int], *, ledger_side: bool) -> Iterator[tuple[Any, ...]]:
+    """``(reference, flow, amount, fee, currency)`` of the records at ``indices``, lazily.
+
+    Consumed one at a time (as by ``map(dict.get, ...)``), zip reuses one tuple for
+    all keys instead of allocating a million.
+    """
+    columns = (work.lcols if ledger_side else work.scols)[1:]
+    if type(indices) is not range:
+        columns = tuple(list(map(column.__getitem__, indices)) for column in columns)
+    refs, kinds, amounts, fees, currencies = columns
+    flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
+    return zip(refs, map(flow_of, map(id, kinds)), amounts, fees, currencies, strict=True)
+
+
+def _key_at(work: Work, k: int, *, ledger_side: bool) -> tuple[Any, ...]:
+    """The key :func:`_keys` gives record ``k``."""
+    columns = work.lcols if ledger_side else work.scols
+    _, ref, kind, amount, fee, currency = (column[k] for column in columns)
+    flow = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID)[id(kind)]
+    return (ref, flow, amount, fee, currency)
 
 
 class _ExactReference(Rule):
     __slots__ = ()
 
     def __call__(self, work: Work) -> None:
-        lkeys = _keys(work, ledger_side=True)
-        skeys = _keys(work, ledger_side=False)
-        ns = len(skeys)
+        lcandidates = _candidates(work, ledger_side=True)
+        scandidates = _candidates(work, ledger_side=False)
+        if not lcandidates or not scandidates:  # nothing to pair by reference
+            work.plain_lists(self.name)
+            work.ref_groups = ({}, {})
+            return
+        sused = work.sused
         # Records agreeing on reference, kind of movement, amount, fee and currency pair
         # through one dict lookup each, in bulk. Keys held by several records are rare:
         # they are found afterwards among what is left, and settled in id order.
-        full = dict(zip(skeys, range(ns), strict=True))
-        full.pop(None, None)
-        repeated_lines = len(full) != ns - skeys.count(None)
-        order = list(map(full.get, lkeys))
-        present = list(map(is_not, order, repeat(None)))
-        found = list(compress(range(len(order)), present))
-        targets: list[int] = list(compress(order, present))  # type: ignore[arg-type]
+        full = dict(
+            zip(_keys(work, scandidates, ledger_side=False), scandidates, strict=True)
+        )
+        repeated_lines = len(full) != len(scandidates)
+        order = list(map(full.get, _keys(work, lcandidates, ledger_side=True)))
+        # Split hits from misses by identity (``is not None``): testing the found
+        # positions' truth would read a million int objects scattered in memory.
+        found = list(compress(lcandidates, map(is_not, order, repeat(None))))
+        targets: list[int] = list(compress(order, map(is_not, order, repeat(None))))  # type: ignore[arg-type]
+        del order
+        # Mark the lines found. Fewer lines newly marked than found means several
+        # entries found the same line: they share a key (rare), and are grouped below.
+        before = sused.count(1)
+        for j in targets:
+            sused[j] = 1
         lgroups: dict[tuple[Any, ...], list[int]] = {}
-        if len(set(targets)) != len(targets):  # entries sharing a key: grouped below
+        if sused.count(1) - before != len(targets):
             shared = {j for j, count in Counter(targets).items() if count > 1}
             for i, j in zip(found, targets, strict=True):
                 if j in shared:
-                    lgroups.setdefault(lkeys[i], []).append(i)  # type: ignore[arg-type]
+                    lgroups.setdefault(_key_at(work, i, ledger_side=True), []).append(i)
             keep = list(map(not_, map(shared.__contains__, targets)))
             found = list(compress(found, keep))
             targets = list(compress(targets, keep))
-        lused, sused = work.lused, work.sused
-        for j in targets:
-            sused[j] = 1
+            for j in shared:
+                sused[j] = 0
+        work.sleft = work.lleft = None
         sgroups: dict[tuple[Any, ...], list[int]] = {}
         if repeated_lines:
-            # Every earlier holder of a repeated key is unused now (the dict kept the last).
-            for j in compress(range(ns), map(not_, sused)):
-                key = skeys[j]
-                if key is not None and full[key] != j:
-                    sgroups.setdefault(key, []).append(j)
+            # Every earlier holder of a repeated key is unused now (the dict kept the last):
+            # an unused line whose key the dict gives to another line. Looked up in bulk.
+            srefs = work.scols[1]
+            left = [j for j in work.statement_left() if srefs[j] is not None]
+            holders = map(full.__getitem__, _keys(work, left, ledger_side=False))
+            for j in compress(left, map(ne, holders, left)):
+                sgroups.setdefault(_key_at(work, j, ledger_side=False), []).append(j)
             statement = work.statement
             swap: dict[int, int] = {}
             for key, group in sgroups.items():
@@ -139,14 +168,18 @@ class _ExactReference(Rule):
                 for last, best in swap.items():
                     sused[last] = 0
                     sused[best] = 1
+                work.sleft = None  # a line became unused again
+        lused = work.lused
         for i in found:
             lused[i] = 1
         plain_l, plain_s = work.plain_lists(self.name)
         plain_l.extend(found)
         plain_s.extend(targets)
-        work.sleft = work.lleft = None
         work.ref_groups = (lgroups, sgroups)
-        # What is left pairs by reference alone, within each kind of movement.
+        self._by_reference(work)
+
+    def _by_reference(self, work: Work) -> None:
+        """Pair what is left by reference alone, within each kind of movement."""
         srefs, lrefs = work.scols[1], work.lcols[1]
         by_ref: dict[str, list[int]] = {}
         for j in work.statement_left():
@@ -158,17 +191,26 @@ class _ExactReference(Rule):
             ref = lrefs[i]
             if ref is not None and ref in by_ref:
                 pending.setdefault(ref, []).append(i)
+        lflows, sflows = work.lcols[2], work.scols[2]
         for ref in sorted(pending):
-            self._group(work, pending[ref], by_ref[ref])
+            ls, ss = pending[ref], by_ref[ref]
+            if len(ls) == 1 and len(ss) == 1:
+                # The usual case (one entry, one line, some field differs): what
+                # _group does for a lone pair, without its sorting and filtering.
+                i, j = ls[0], ss[0]
+                if LEDGER_FLOW_BY_ID[id(lflows[i])] == LINE_FLOW_BY_ID[id(sflows[j])]:
+                    work.pair(self.name, i, j)
+            else:
+                self._group(work, ls, ss)
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
         ledger, statement = work.ledger, work.statement
         ls = _sort_ids(ls, ledger)
         ss = _sort_ids(ss, statement)
-        for flow in sorted({LEDGER_FLOW[ledger[i].kind] for i in ls}):
-            lf = [i for i in ls if LEDGER_FLOW[ledger[i].kind] == flow]
-            sf = [j for j in ss if LINE_FLOW[statement[j].kind] == flow]
+        for flow in sorted({LEDGER_FLOW_BY_ID[id(ledger[i].kind)] for i in ls}):
+            lf = [i for i in ls if LEDGER_FLOW_BY_ID[id(ledger[i].kind)] == flow]
+            sf = [j for j in ss if LINE_FLOW_BY_ID[id(statement[j].kind)] == flow]
             for i in lf:
                 for j in sf:
                     if not work.sused[j] and _signature_equal(work, i, j):
@@ -204,7 +246,7 @@ class _CompositeKey(Rule):
         for j in work.statement_left():
             s = statement[j]
             if s.order_id is not None:
-                key = (s.order_id, LINE_FLOW[s.kind], s.gross_minor)
+                key = (s.order_id, LINE_FLOW_BY_ID[id(s.kind)], s.gross_minor)
                 buckets.setdefault(key, []).append(j)
         if not buckets:
             return
@@ -212,7 +254,7 @@ class _CompositeKey(Rule):
         for i in work.ledger_left():
             e = ledger[i]
             if e.order_id is not None:
-                key = (e.order_id, LEDGER_FLOW[e.kind], e.amount_minor)
+                key = (e.order_id, LEDGER_FLOW_BY_ID[id(e.kind)], e.amount_minor)
                 if key in buckets:
                     lgroups.setdefault(key, []).append(i)
         for key in sorted(lgroups):
@@ -347,7 +389,7 @@ class _Tolerant(Rule):
         e, s = work.ledger[i], work.statement[j]
         if (
             e.currency != s.currency
-            or LEDGER_FLOW[e.kind] != LINE_FLOW[s.kind]
+            or LEDGER_FLOW_BY_ID[id(e.kind)] != LINE_FLOW_BY_ID[id(s.kind)]
             or not _refs_compatible(e.reference, s.reference)
         ):
             return None
@@ -550,13 +592,13 @@ class _OneToMany(Rule):
         sgroups: dict[tuple[str, str, int], list[int]] = {}
         for j in work.statement_left():
             s = statement[j]
-            key = key_of(s.reference, s.order_id, LINE_FLOW[s.kind])
+            key = key_of(s.reference, s.order_id, LINE_FLOW_BY_ID[id(s.kind)])
             if key is not None:
                 sgroups.setdefault(key, []).append(j)
         lgroups: dict[tuple[str, str, int], list[int]] = {}
         for i in work.ledger_left():
             e = ledger[i]
-            key = key_of(e.reference, e.order_id, LEDGER_FLOW[e.kind])
+            key = key_of(e.reference, e.order_id, LEDGER_FLOW_BY_ID[id(e.kind)])
             if key is not None and key in sgroups:
                 lgroups.setdefault(key, []).append(i)
         for key in sorted(lgroups):
