@@ -152,8 +152,8 @@ class Cancelled(Event):
 
 
 @attrs.frozen(kw_only=True)
-class ShippedBack(Event):
-    """The buyer sent the parcel back.
+class _ParcelEvent(Event):
+    """An event that sends a parcel on its way.
 
     Attributes:
         shipment: The parcel; the chart requires its tracking number.
@@ -164,6 +164,11 @@ class ShippedBack(Event):
     def _check(self, check: Checker) -> None:
         if not isinstance(self.shipment, Shipment):
             check.fail("shipment", "must be a Shipment", self.shipment)
+
+
+@attrs.frozen(kw_only=True)
+class ShippedBack(_ParcelEvent):
+    """The buyer sent the parcel back (``shipment``: the parcel)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -327,18 +332,8 @@ class OrderPaid(Event):
 
 
 @attrs.frozen(kw_only=True)
-class OrderShipped(Event):
-    """The merchant shipped the order.
-
-    Attributes:
-        shipment: The parcel; the chart requires its tracking number.
-    """
-
-    shipment: Shipment
-
-    def _check(self, check: Checker) -> None:
-        if not isinstance(self.shipment, Shipment):
-            check.fail("shipment", "must be a Shipment", self.shipment)
+class OrderShipped(_ParcelEvent):
+    """The merchant shipped the order (``shipment``: the parcel)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -80,6 +80,19 @@ class _Outcome:
     __slots__ = ()
     ledger: tuple[LedgerEntry, ...]
     statement: tuple[StatementLine, ...]
+    _context: Any
+
+    @property
+    def explanation(self) -> Explanation:
+        """Why, in words: the rule, the field differences and the component breakdown.
+
+        A break also names its nearest candidates; an open item says why it is
+        timing rather than a break.
+        """
+        # Imported here: the explanations read these result types.
+        from refundcore.reconcile._explain import explain
+
+        return explain(self, self._context)
 
     @property
     def ledger_ids(self) -> tuple[str, ...]:
@@ -132,13 +145,6 @@ class Match(_Outcome):
     ambiguous: bool = False
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
 
-    @property
-    def explanation(self) -> Explanation:
-        """Why these records match: the rule, field differences and component breakdown."""
-        from refundcore.reconcile._explain import explain
-
-        return explain(self, self._context)
-
 
 @attrs.frozen(kw_only=True)
 class Break(_Outcome):
@@ -159,13 +165,6 @@ class Break(_Outcome):
     statement: tuple[StatementLine, ...]
     ambiguous: bool = False
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
-
-    @property
-    def explanation(self) -> Explanation:
-        """The rule, the field-by-field differences, the components and nearest candidates."""
-        from refundcore.reconcile._explain import explain
-
-        return explain(self, self._context)
 
 
 @attrs.frozen(kw_only=True)
@@ -211,13 +210,6 @@ class OpenItem(_Outcome):
     def statement(self) -> tuple[StatementLine, ...]:  # type: ignore[override]
         """No lines."""
         return ()
-
-    @property
-    def explanation(self) -> Explanation:
-        """Why this is timing, not a break."""
-        from refundcore.reconcile._explain import explain
-
-        return explain(self, self._context)
 
 
 @attrs.frozen(kw_only=True)
