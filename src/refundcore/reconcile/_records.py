@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Final
 
 import attrs
 
 from refundcore._checks import Checker
-from refundcore.currencies import CURRENCIES
 from refundcore.ledger import (
+    _CODES,
+    _DONE,
     _bulk_build,
     _check_date,
     _check_minor,
@@ -218,50 +219,49 @@ def _line_slow(cls: type[StatementLine], row: object) -> StatementLine:
 def _line_fast(
     cls: type[StatementLine],
     twin: type,
-    rows: Iterable[Any],
+    rows: Iterator[Any],
     out: list[StatementLine],
     columns: tuple[list[Any], ...],
-    fallback: Callable[[int, Any], None],
-) -> None:
-    """Build ordinary full rows without the constructor; hand any other row to ``fallback``."""
+) -> object:
+    """Build ordinary full rows without the constructor; return the first other row.
+
+    Every check is the constructor's, done inline; a row that fails one (or
+    is not a full tuple) is returned unbuilt for the constructor to judge.
+    Returns ``_DONE`` when ``rows`` is used up.
+    """
     append = out.append
     add_id, add_ref, add_kind, add_gross, add_fee, add_currency = (c.append for c in columns)
-    kinds, currencies, new = _KINDS, CURRENCIES, _new
-    for index, row in enumerate(rows):
+    kinds, currencies, new = _KINDS, _CODES, _new
+    for row in rows:
         if type(row) is not tuple or len(row) != 13:
-            fallback(index, row)
-            continue
+            return row
         (ident, kind, gross, currency, occurred, ref, order, fee, net, settled, payout,
          raw_type, raw) = row
-        if type(kind) is not LineKind:
-            kind = kinds.get(kind) if type(kind) is str else None
-        if net is None and type(gross) is int and type(fee) is int:
+        if type(kind) is str:
+            kind = kinds.get(kind)
+        if type(gross) is not int or type(fee) is not int:
+            return row
+        if net is None:
             net = gross - fee
+        elif type(net) is not int or net != gross - fee:
+            return row
         if (
-            kind is None
+            type(kind) is not LineKind
             or type(ident) is not str
-            or not ident
-            or ident.isspace()
-            or type(gross) is not int
-            or type(fee) is not int
-            or type(net) is not int
-            or net != gross - fee
+            or not ident.strip()
+            or type(currency) is not str
             or currency not in currencies
-            or type(occurred) is not datetime
-            or occurred.tzinfo is None
-            or (ref is not None and (type(ref) is not str or not ref or ref.isspace()))
-            or (order is not None and (type(order) is not str or not order or order.isspace()))
-            or (settled is not None and type(settled) is not date)
-            or (payout is not None
-                and (type(payout) is not str or not payout or payout.isspace()))
-            or (raw_type is not None
-                and (type(raw_type) is not str or not raw_type or raw_type.isspace()))
-            or type(raw) is not tuple
             # (a fixed-offset timezone always has an offset: skip the call for it)
+            or type(occurred) is not datetime
             or (type(occurred.tzinfo) is not timezone and occurred.utcoffset() is None)
+            or (ref is not None and (type(ref) is not str or not ref.strip()))
+            or (order is not None and (type(order) is not str or not order.strip()))
+            or (settled is not None and type(settled) is not date)
+            or (payout is not None and (type(payout) is not str or not payout.strip()))
+            or (raw_type is not None and (type(raw_type) is not str or not raw_type.strip()))
+            or type(raw) is not tuple
         ):
-            fallback(index, row)
-            continue
+            return row
         line: Any = new(twin)
         line.id = ident
         line.kind = kind
@@ -284,3 +284,4 @@ def _line_fast(
         add_gross(gross)
         add_fee(fee)
         add_currency(currency)
+    return _DONE
