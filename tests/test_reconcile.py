@@ -131,6 +131,17 @@ def test_currency_mismatch_names_both_currencies():
         _ = b.difference
 
 
+def test_a_group_across_currencies_is_a_currency_mismatch():
+    """A sale settled in two lines, one of them in another currency, is a currency mismatch."""
+    b = only_break(reconcile(
+        [sale("E1", "10.00", reference="T1")],
+        [line("S1", "5.00", reference="T1"), line("S2", "5.00", currency="USD", reference="T1")],
+    ))
+    assert (b.category, b.rule, b.statement_ids) == (
+        Category.CURRENCY_MISMATCH, "one_to_many", ("S1", "S2"))
+    assert b.differences == (Money.of("-5.00", "CNY"), Money.of("5.00", "USD"))
+
+
 def test_partial_settlement_of_a_refund_in_parts():
     """A refund settled in two lines that fall short is a partial settlement."""
     b = only_break(reconcile(
@@ -536,6 +547,18 @@ def test_duplicate_ids_are_refused():
     with pytest.raises(InvalidRecord, match="given to 2 different records") as caught:
         reconcile([sale("E1", "1.00"), sale("E1", "2.00")], [])
     assert caught.value.field == "id"
+
+
+def test_duplicate_ids_in_a_built_batch_are_refused_too():
+    """A from_tuples batch knows its ids repeat; reconcile refuses or rejects them as for lists."""
+    rows = [("S1", "charge", 100, "CNY", AT, "T1"), ("S1", "charge", 200, "CNY", AT, "T2")]
+    batch = StatementLine.from_tuples(rows)
+    with pytest.raises(InvalidRecord, match="given to 2 different records") as caught:
+        reconcile([], batch)
+    assert (caught.value.record, caught.value.field) == ("StatementLine", "id")
+    result = reconcile([], batch, on_invalid="collect")
+    assert [(r.side, r.index, r.field) for r in result.rejected] == [
+        ("statement", 0, "id"), ("statement", 1, "id")]
 
 
 def test_collect_mode_rejects_bad_input_and_reconciles_the_rest():

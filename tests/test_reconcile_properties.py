@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refundcore.reconcile import Category, Reconciliation, default_rules, reconcile, tolerance
+from refundcore.reconcile import _rules as rules_module
 from strategies_reconcile import PERIOD, derived, injected, ledgers, messy
 
 PROPERTY = settings(max_examples=60, deadline=None)
@@ -103,3 +105,40 @@ def test_reconciling_twice_gives_the_same_result(data):
     assert first.matches == second.matches
     assert first.breaks == second.breaks
     assert str(first.summary) == str(second.summary)
+
+
+def _outline(result: Reconciliation) -> list[tuple[object, ...]]:
+    """Every outcome as (kind, category, rule, ledger ids, statement ids), in order."""
+    return [
+        (type(o).__name__, o.category, o.rule, o.ledger_ids, o.statement_ids)
+        for o in (*result.matches, *result.breaks, *result.open_items)
+    ]
+
+
+@PROPERTY
+@given(messy(), st.integers(1, 4))
+def test_the_exact_pass_gives_the_same_result_whatever_its_chunk_size(data, chunk):
+    """Keys made and looked up a few at a time pair exactly as all at once."""
+    ledger, statement = data
+    whole = reconcile(ledger, statement)
+    with patch.object(rules_module, "_CHUNK", chunk):
+        chunked = reconcile(ledger, statement)
+    assert _outline(chunked) == _outline(whole)
+    assert chunked.summary == whole.summary
+
+
+keys = st.tuples(
+    st.text(alphabet=" 0123456789-TCNY\t", min_size=1, max_size=8),  # references
+    st.integers(0, 5),  # kind of movement
+    st.integers(-120, 120),  # amount
+    st.integers(-12, 12),  # fee
+    st.sampled_from(["CNY", "USD", "JPY"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(keys, keys)
+def test_full_keys_as_strings_are_equal_exactly_when_their_parts_are(a, b):
+    """The one-string key of (reference, flow, amount, fee, currency) never merges two keys."""
+    as_string = rules_module._KEY
+    assert (as_string((*a[1:], a[0])) == as_string((*b[1:], b[0]))) == (a == b)

@@ -182,8 +182,8 @@ def _unique(
     where: list[tuple[str, int]],
 ) -> Sequence[Any]:
     """Refuse or reject records whose id another, different record also has."""
-    if len(set(ids)) == len(ids):
-        return records
+    if (records.distinct_ids if type(records) is _Batch else len(set(ids)) == len(ids)):
+        return records  # (a batch from from_tuples knows whether its ids are distinct)
     counts = Counter(ids)
     keep: list[Any] = []
     seen: dict[str, Any] = {}
@@ -233,19 +233,26 @@ def _classify(work: Work, outcome: Outcome) -> Category:
     _, ls, ss, _, aggregate = outcome
     ledger = [work.ledger[i] for i in ls]
     statement = [work.statement[j] for j in ss]
-    currencies = {e.currency for e in ledger} | {s.currency for s in statement}
-    if len(currencies) > 1:
-        return Category.CURRENCY_MISMATCH
-    l_amount = sum(e.amount_minor for e in ledger)
-    l_fee = sum(e.fee_minor for e in ledger)
-    s_net = sum(s.net_minor for s in statement)
-    dn = s_net - (l_amount - l_fee)
-    if aggregate:
-        dg, df = dn, 0
+    if len(ledger) == 1 and len(statement) == 1:  # the usual pair: no sums, no sets
+        e, s = ledger[0], statement[0]
+        if e.currency != s.currency:
+            return Category.CURRENCY_MISMATCH
+        l_amount, l_fee = e.amount_minor, e.fee_minor
+        dn = s.net_minor - (l_amount - l_fee)
+        dg, df = (dn, 0) if aggregate else (s.gross_minor - l_amount, s.fee_minor - l_fee)
     else:
-        dg = sum(s.gross_minor for s in statement) - l_amount
-        df = sum(s.fee_minor for s in statement) - l_fee
-    carried = any(i >= work.carried_from for i in ls)
+        currencies = {e.currency for e in ledger} | {s.currency for s in statement}
+        if len(currencies) > 1:
+            return Category.CURRENCY_MISMATCH
+        l_amount = sum(e.amount_minor for e in ledger)
+        l_fee = sum(e.fee_minor for e in ledger)
+        dn = sum(s.net_minor for s in statement) - (l_amount - l_fee)
+        if aggregate:
+            dg, df = dn, 0
+        else:
+            dg = sum(s.gross_minor for s in statement) - l_amount
+            df = sum(s.fee_minor for s in statement) - l_fee
+    carried = max(ls, default=-1) >= work.carried_from
     if dg == 0 and df == 0:
         return Category.TIMING_CLEARED if carried else Category.MATCHED
     if work.tolerance.allows(dn, l_amount):
@@ -455,20 +462,22 @@ def _finish(
                                   statement=records_s, ambiguous=ambiguous, context=context)
             ranked.setdefault(ORDER[category], []).append((key, outcome_break))
 
-    def lone(category: Category, rule: str, k: int, *, ledger_side: bool) -> None:
-        """A break of one record, counted straight from the side's columns."""
+    def lone(category: Category, rule: str, ks: Sequence[int], *, ledger_side: bool) -> None:
+        """Breaks of one record each, counted straight from the side's columns."""
+        columns = work.lcols if ledger_side else work.scols
+        ids, amounts_, fees, codes = columns[0], columns[3], columns[4], columns[5]
         if ledger_side:
-            columns, sign = work.lcols, -1
-            outcome = Break(category=category, rule=rule, ledger=(ledger[k],), statement=(),
-                            context=context)
+            made = [(ids[k], Break(category=category, rule=rule, ledger=(ledger[k],),
+                                   statement=(), context=context)) for k in ks]
         else:
-            columns, sign = work.scols, 1
-            outcome = Break(category=category, rule=rule, ledger=(), statement=(statement[k],),
-                            context=context)
-        ranked.setdefault(ORDER[category], []).append((columns[0][k], outcome))
-        slot = amounts.setdefault((category, columns[5][k]), [0, 0])
-        slot[0] += 1
-        slot[1] += sign * (columns[3][k] - columns[4][k])
+            made = [(ids[k], Break(category=category, rule=rule, ledger=(),
+                                   statement=(statement[k],), context=context)) for k in ks]
+        ranked.setdefault(ORDER[category], []).extend(made)
+        sign = -1 if ledger_side else 1
+        for k in ks:
+            slot = amounts.setdefault((category, codes[k]), [0, 0])
+            slot[0] += 1
+            slot[1] += sign * (amounts_[k] - fees[k])
 
     groups = work.ref_groups
     duplicate_s, unexpected = _duplicates(
@@ -478,9 +487,8 @@ def _finish(
     sids = work.scols[0]
     for j, original in duplicate_s.items():
         context.duplicate_of[(False, sids[j])] = sids[original]
-        lone(Category.DUPLICATE_ON_STATEMENT, "duplicates", j, ledger_side=False)
-    for j in unexpected:
-        lone(Category.UNEXPECTED_ON_STATEMENT, "unmatched", j, ledger_side=False)
+    lone(Category.DUPLICATE_ON_STATEMENT, "duplicates", list(duplicate_s), ledger_side=False)
+    lone(Category.UNEXPECTED_ON_STATEMENT, "unmatched", unexpected, ledger_side=False)
     duplicate_l, missing = _duplicates(
         ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger,
         None if groups is None else groups[0],
@@ -488,8 +496,9 @@ def _finish(
     lids = work.lcols[0]
     for i, original in duplicate_l.items():
         context.duplicate_of[(True, lids[i])] = lids[original]
-        lone(Category.DUPLICATE_IN_LEDGER, "duplicates", i, ledger_side=True)
+    lone(Category.DUPLICATE_IN_LEDGER, "duplicates", list(duplicate_l), ledger_side=True)
     open_items: list[OpenItem] = []
+    breaks_now: list[int] = []
     for i in missing:
         e = ledger[i]
         due = ledger_date(e)
@@ -498,7 +507,8 @@ def _finish(
                                        context=context))
             add(Category.OPEN_ITEM, {e.currency: -e.net.minor})
         else:
-            lone(Category.MISSING_FROM_STATEMENT, "unmatched", i, ledger_side=True)
+            breaks_now.append(i)
+    lone(Category.MISSING_FROM_STATEMENT, "unmatched", breaks_now, ledger_side=True)
 
     _count_plain(work, amounts)
     ledger_totals = _totals(work.lcols)

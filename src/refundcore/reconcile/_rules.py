@@ -9,12 +9,13 @@ many-to-one, one-to-many.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from itertools import compress, repeat
-from operator import is_not, ne, not_
+from itertools import compress, islice, repeat
+from operator import ne, not_
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount
@@ -73,6 +74,11 @@ def _signature_equal(work: Work, i: int, j: int) -> bool:
     )
 
 
+def _mark(used: bytearray, indices: Iterable[int]) -> None:
+    """Set ``used`` at each of ``indices``, in one C-level pass."""
+    deque(map(used.__setitem__, indices, repeat(1)), maxlen=0)
+
+
 def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
     """Indices of the records with a reference that no earlier pass has used."""
     refs = (work.lcols if ledger_side else work.scols)[1]
@@ -83,18 +89,37 @@ def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
     return [k for k, (ref, u) in pairs if ref is not None and not u]
 
 
-def _keys(work: Work, indices: Sequence[int], *, ledger_side: bool) -> Iterator[tuple[Any, ...]]:
-    """``(reference, flow, amount, fee, currency)`` of the records at ``indices``, lazily.
+# A full key as one string: flow digit, amount, fee and currency (none holds a space), then
+# the reference verbatim, so that two keys are equal exactly when their parts are. A million
+# lookups are bound by memory reads: one str compares in far fewer than a tuple of five
+# objects scattered over the heap.
+_KEY: Final = "%d%d %d %s %s".__mod__
 
-    Consumed one at a time (as by ``map(dict.get, ...)``), zip reuses one tuple for
-    all keys instead of allocating a million.
-    """
+
+def _keys(work: Work, indices: Sequence[int], *, ledger_side: bool) -> Iterator[str]:
+    """The full keys (reference, flow, amount, fee, currency) of the records at ``indices``."""
     columns = (work.lcols if ledger_side else work.scols)[1:]
     if type(indices) is not range:
         columns = tuple(list(map(column.__getitem__, indices)) for column in columns)
     refs, kinds, amounts, fees, currencies = columns
     flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
-    return zip(refs, map(flow_of, map(id, kinds)), amounts, fees, currencies, strict=True)
+    flows = map(flow_of, map(id, kinds))
+    return map(_KEY, zip(flows, amounts, fees, currencies, refs, strict=True))
+
+
+#: Keys are made and used this many at a time: a batch of strings made in one go and
+#: then looked up costs less than making and looking up one at a time (the two
+#: compete for the cache), and far less memory than a million at once.
+_CHUNK: Final = 1 << 16
+
+
+def _chunks(
+    work: Work, indices: Sequence[int], *, ledger_side: bool
+) -> Iterator[tuple[list[str], Sequence[int]]]:
+    """The full keys of the records at ``indices``, a chunk at a time, with their positions."""
+    keys = _keys(work, indices, ledger_side=ledger_side)
+    for start in range(0, len(indices), _CHUNK):
+        yield list(islice(keys, _CHUNK)), indices[start:start + _CHUNK]
 
 
 def _key_at(work: Work, k: int, *, ledger_side: bool) -> tuple[Any, ...]:
@@ -119,30 +144,36 @@ class _ExactReference(Rule):
         # Records agreeing on reference, kind of movement, amount, fee and currency pair
         # through one dict lookup each, in bulk. Keys held by several records are rare:
         # they are found afterwards among what is left, and settled in id order.
-        full = dict(
-            zip(_keys(work, scandidates, ledger_side=False), scandidates, strict=True)
-        )
+        full: dict[str, int] = {}
+        for keys, positions in _chunks(work, scandidates, ledger_side=False):
+            full.update(zip(keys, positions, strict=True))
         repeated_lines = len(full) != len(scandidates)
-        order = list(map(full.get, _keys(work, lcandidates, ledger_side=True)))
-        # Split hits from misses by identity (``is not None``): testing the found
-        # positions' truth would read a million int objects scattered in memory.
-        found = list(compress(lcandidates, map(is_not, order, repeat(None))))
-        targets: list[int] = list(compress(order, map(is_not, order, repeat(None))))  # type: ignore[arg-type]
-        del order
+        # The positions found go straight into a packed array (-1: none): each later
+        # pass then reads it in order, instead of touching a million int objects
+        # scattered in memory again (reference counting alone would).
+        order = array("q")
+        for keys, _ in _chunks(work, lcandidates, ledger_side=True):
+            order.extend(map(full.get, keys, repeat(-1)))
+        hits = bytes(map(ne, order, repeat(-1)))
+        found = array("q", compress(lcandidates, hits))
+        targets = array("q", compress(order, hits))
+        if type(lcandidates) is range:  # every entry was a candidate: hits are the marks
+            work.lused[:] = hits
+        del order, hits
         # Mark the lines found. Fewer lines newly marked than found means several
         # entries found the same line: they share a key (rare), and are grouped below.
         before = sused.count(1)
-        for j in targets:
-            sused[j] = 1
+        _mark(sused, targets)
         lgroups: dict[tuple[Any, ...], list[int]] = {}
         if sused.count(1) - before != len(targets):
             shared = {j for j, count in Counter(targets).items() if count > 1}
             for i, j in zip(found, targets, strict=True):
                 if j in shared:
                     lgroups.setdefault(_key_at(work, i, ledger_side=True), []).append(i)
+                    work.lused[i] = 0
             keep = list(map(not_, map(shared.__contains__, targets)))
-            found = list(compress(found, keep))
-            targets = list(compress(targets, keep))
+            found = array("q", compress(found, keep))
+            targets = array("q", compress(targets, keep))
             for j in shared:
                 sused[j] = 0
         work.sleft = work.lleft = None
@@ -158,20 +189,19 @@ class _ExactReference(Rule):
             statement = work.statement
             swap: dict[int, int] = {}
             for key, group in sgroups.items():
-                last = full[key]
+                last = full[_KEY((*key[1:], key[0]))]
                 group.append(last)
                 best = min(group, key=lambda k: statement[k].id)
                 if sused[last] and best != last:
                     swap[last] = best  # an entry pairs with the first line by id
             if swap:
-                targets = list(map(swap.get, targets, targets))
+                targets = array("q", map(swap.get, targets, targets))
                 for last, best in swap.items():
                     sused[last] = 0
                     sused[best] = 1
                 work.sleft = None  # a line became unused again
-        lused = work.lused
-        for i in found:
-            lused[i] = 1
+        if type(lcandidates) is not range:
+            _mark(work.lused, found)
         plain_l, plain_s = work.plain_lists(self.name)
         plain_l.extend(found)
         plain_s.extend(targets)
