@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, islice, repeat
-from operator import ne, not_
+from operator import is_not, ne, not_
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount
@@ -115,11 +115,11 @@ _CHUNK: Final = 1 << 16
 
 def _chunks(
     work: Work, indices: Sequence[int], *, ledger_side: bool
-) -> Iterator[tuple[list[str], Sequence[int]]]:
+) -> Iterator[tuple[list[str], list[int]]]:
     """The full keys of the records at ``indices``, a chunk at a time, with their positions."""
     keys = _keys(work, indices, ledger_side=ledger_side)
     for start in range(0, len(indices), _CHUNK):
-        yield list(islice(keys, _CHUNK)), indices[start:start + _CHUNK]
+        yield list(islice(keys, _CHUNK)), list(indices[start:start + _CHUNK])
 
 
 def _key_at(work: Work, k: int, *, ledger_side: bool) -> tuple[Any, ...]:
@@ -143,11 +143,27 @@ class _ExactReference(Rule):
         sused = work.sused
         # Records agreeing on reference, kind of movement, amount, fee and currency pair
         # through one dict lookup each, in bulk. Keys held by several records are rare:
-        # they are found afterwards among what is left, and settled in id order.
+        # they are noted as the dict is built (lines) or filled (entries), and settled
+        # in id order.
         full: dict[str, int] = {}
+        repeats: dict[str, list[int]] = {}  # a key held by several lines: its later holders
         for keys, positions in _chunks(work, scandidates, ledger_side=False):
-            full.update(zip(keys, positions, strict=True))
-        repeated_lines = len(full) != len(scandidates)
+            before = len(full)
+            # setdefault hands back the position passed in, unless an earlier line holds
+            # the key: an identity test then finds the repeats without looking up again.
+            firsts = list(map(full.setdefault, keys, positions))
+            if len(full) - before != len(positions):
+                pairs = zip(keys, positions, strict=True)
+                for key, j in compress(pairs, map(is_not, firsts, positions)):
+                    repeats.setdefault(key, []).append(j)
+        # Of the lines sharing a key, the first by id is the one an entry pairs with; all
+        # of them are noted for the duplicate check.
+        statement = work.statement
+        sgroups: dict[tuple[Any, ...], list[int]] = {}
+        for key, later in repeats.items():
+            group = [full[key], *later]
+            sgroups[_key_at(work, group[0], ledger_side=False)] = group
+            full[key] = min(group, key=lambda k: statement[k].id)
         # The positions found go straight into a packed array (-1: none): each later
         # pass then reads it in order, instead of touching a million int objects
         # scattered in memory again (reference counting alone would).
@@ -177,29 +193,6 @@ class _ExactReference(Rule):
             for j in shared:
                 sused[j] = 0
         work.sleft = work.lleft = None
-        sgroups: dict[tuple[Any, ...], list[int]] = {}
-        if repeated_lines:
-            # Every earlier holder of a repeated key is unused now (the dict kept the last):
-            # an unused line whose key the dict gives to another line. Looked up in bulk.
-            srefs = work.scols[1]
-            left = [j for j in work.statement_left() if srefs[j] is not None]
-            holders = map(full.__getitem__, _keys(work, left, ledger_side=False))
-            for j in compress(left, map(ne, holders, left)):
-                sgroups.setdefault(_key_at(work, j, ledger_side=False), []).append(j)
-            statement = work.statement
-            swap: dict[int, int] = {}
-            for key, group in sgroups.items():
-                last = full[_KEY((*key[1:], key[0]))]
-                group.append(last)
-                best = min(group, key=lambda k: statement[k].id)
-                if sused[last] and best != last:
-                    swap[last] = best  # an entry pairs with the first line by id
-            if swap:
-                targets = array("q", map(swap.get, targets, targets))
-                for last, best in swap.items():
-                    sused[last] = 0
-                    sused[best] = 1
-                work.sleft = None  # a line became unused again
         if type(lcandidates) is not range:
             _mark(work.lused, found)
         plain_l, plain_s = work.plain_lists(self.name)
