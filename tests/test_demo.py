@@ -7,6 +7,7 @@ import io
 import json
 import re
 import runpy
+import subprocess
 import sys
 
 import pytest
@@ -106,3 +107,13 @@ def test_importing_the_main_module_runs_nothing() -> None:
     """Importing ``refundcore.__main__`` (as tools do) does not run the command line."""
     module = importlib.import_module("refundcore.__main__")
     assert module.main is _cli.main
+
+
+def test_demo_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
+    """``python -m refundcore demo | true``: a reader gone before the report, no traceback."""
+    piped = subprocess.run(
+        f"'{sys.executable}' -m refundcore demo --orders 300 | true",
+        shell=True, capture_output=True, check=False, timeout=120,
+    )
+    assert piped.returncode == 0  # the pipeline's status is the reader's
+    assert piped.stderr == b""

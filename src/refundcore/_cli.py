@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -52,7 +53,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.run(args, sys.stdout if out is None else out))
+    try:
+        return int(args.run(args, sys.stdout if out is None else out))
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as other tools do. Standard
+        # output is pointed at the null device so that the final flush is quiet too.
+        if out is None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
