@@ -117,3 +117,26 @@ def test_demo_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
     )
     assert piped.returncode == 0  # the pipeline's status is the reader's
     assert piped.stderr == b""
+
+
+class _GoneReader(io.StringIO):
+    """A stream whose reader has gone away: every write fails as a closed pipe does."""
+
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError
+
+    def fileno(self) -> int:
+        return 99
+
+
+def test_a_reader_gone_away_ends_the_command_with_status_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A closed pipe ends the command with status 1; standard output goes to the null device."""
+    assert _cli.main(["demo", "--orders", "20"], out=_GoneReader()) == 1
+    moved: list[tuple[int, int]] = []
+    monkeypatch.setattr(_cli.os, "open", lambda *_: 42)
+    monkeypatch.setattr(_cli.os, "dup2", lambda a, b: moved.append((a, b)))
+    monkeypatch.setattr(sys, "stdout", _GoneReader())
+    assert _cli.main(["demo", "--orders", "20"]) == 1
+    assert moved == [(42, 99)]

@@ -204,6 +204,13 @@ def test_unexpected_adjustment_nobody_booked():
     assert "an adjustment of 3.00 CNY" in b.explanation.headline
 
 
+def test_an_unbooked_fee_line_breaks_down_into_its_fee_alone():
+    """A fee line with no gross that nobody booked explains its net by the fee alone."""
+    b = only_break(reconcile([], [line("F1", "0.00", "0.50", kind=LineKind.FEE)]))
+    assert b.category is Category.UNEXPECTED_ON_STATEMENT
+    assert b.explanation.breakdown == "net −0.50 CNY = fee +0.50 CNY"  # the fee taken
+
+
 def test_unmatched_records_list_their_nearest_candidates():
     """Records kept apart by one field name each other and that field."""
     result = reconcile([sale("E1", "60.00", "0.36", order_id="O9")],
