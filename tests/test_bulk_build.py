@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refundcore import InvalidRecord
+from refundcore import InvalidRecord, Money
 from refundcore.ledger import LedgerEntry, _bulk_build, _ledger_fast, _ledger_slow
 from refundcore.reconcile import StatementLine
 from refundcore.reconcile._records import _line_fast, _line_slow
@@ -83,3 +84,38 @@ def test_collect_mode_rejects_each_bad_row_with_its_own_error(cls, data):
         cls, data.draw(corrupted(cls, valid, bad)),
         lambda rows, rejected: _bulk_build(cls, rows, fast, slow, rejected),
     )
+
+
+@CLASSES
+def test_plain_rows_take_the_fast_path(cls, monkeypatch):
+    """Plain full rows never reach the constructor path; an unusual row among them does."""
+    row, _, _, _, slow = KINDS[cls]
+    seen = []
+
+    def spy(cls, row):
+        seen.append(row)
+        return slow(cls, row)
+
+    monkeypatch.setattr(sys.modules[slow.__module__], slow.__name__, spy)
+    rows = [row(i) for i in range(20)]
+    assert [r.id for r in cls.from_tuples(rows)] == [r[0] for r in rows]
+    assert seen == []
+    plain = row(20)
+    odd = (*plain[:2], Money.from_minor(plain[2], "CNY"), *plain[3:])  # Money: not plain
+    assert cls.from_tuples([*rows, odd])[-1] == cls.from_tuples([plain])[0]
+    assert seen == [odd]
+
+
+@CLASSES
+def test_a_batch_carries_its_key_columns_and_whether_ids_repeat(cls):
+    """The batch's columns are its records' key fields; distinct_ids says whether an id repeats."""
+    row = KINDS[cls][0]
+    second = row(2)
+    rows = [row(1), (*second[:2], Money.from_minor(second[2], "CNY"), *second[3:]), row(3)]
+    batch = cls.from_tuples(rows)
+    names = ("id", "reference", "kind", cls.TUPLE_FIELDS[2], "fee_minor", "currency")
+    assert batch.columns == tuple([getattr(r, name) for r in batch] for name in names)
+    assert batch.distinct_ids is True
+    for repeated in ([*rows, row(3)], [*rows, row(2)], [row(1), row(1)]):
+        assert cls.from_tuples(repeated).distinct_ids is False
+    assert cls.from_tuples([]).distinct_ids is True

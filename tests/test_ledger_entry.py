@@ -12,12 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from refundcore import InvalidRecord, Money
-from refundcore import ledger as ledger_module
 from refundcore.ledger import (
     Component,
     EntryKind,
     LedgerEntry,
-    _ledger_slow,
 )
 
 AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
@@ -172,35 +170,6 @@ def test_from_tuples_checks_the_odd_values_the_fast_path_skips():
         LedgerEntry.from_tuples([row(occurred_at=datetime(2026, 10, 1))])
     with pytest.raises(InvalidRecord, match="non-blank"):
         LedgerEntry.from_tuples([row(reference="  ")])
-
-
-def test_plain_rows_take_the_fast_path(monkeypatch):
-    """Plain full rows never reach the constructor path; an unusual row among them does."""
-    seen = []
-
-    def spy(cls, row):
-        seen.append(row)
-        return _ledger_slow(cls, row)
-
-    monkeypatch.setattr(ledger_module, "_ledger_slow", spy)
-    rows = [row(i) for i in range(20)]
-    assert [e.id for e in LedgerEntry.from_tuples(rows)] == [f"E{i}" for i in range(20)]
-    assert seen == []
-    odd = row(20, amount_minor=Money.of("99.00", "CNY"))
-    assert LedgerEntry.from_tuples([*rows, odd])[-1].amount_minor == 9900
-    assert seen == [odd]
-
-
-def test_a_batch_carries_its_key_columns_and_whether_ids_repeat():
-    """The batch's columns are its records' key fields; distinct_ids says whether an id repeats."""
-    rows = [row(1), row(2, amount_minor=Money.of("1.00", "CNY")), row(3, kind=EntryKind.FEE)]
-    batch = LedgerEntry.from_tuples(rows)
-    names = ("id", "reference", "kind", "amount_minor", "fee_minor", "currency")
-    assert batch.columns == tuple([getattr(e, name) for e in batch] for name in names)
-    assert batch.distinct_ids is True
-    for repeated in ([*rows, row(3)], [*rows, row(2)], [row(1), row(1)]):
-        assert LedgerEntry.from_tuples(repeated).distinct_ids is False
-    assert LedgerEntry.from_tuples([]).distinct_ids is True
 
 
 def test_from_tuples_reads_rows_lazily_in_order():

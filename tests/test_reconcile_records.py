@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 
 from refundcore import InvalidRecord, Money
 from refundcore.reconcile import LineKind, StatementLine
-from refundcore.reconcile import _records as records_module
-from refundcore.reconcile._records import _line_slow
 
 AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 
@@ -133,31 +131,3 @@ def test_evolve_validates_again():
     """attrs.evolve builds a new, checked line."""
     with pytest.raises(InvalidRecord, match="net_minor"):
         attrs.evolve(line(), gross_minor=1000, net_minor=990)
-
-
-def test_plain_rows_take_the_fast_path(monkeypatch):
-    """Plain full rows never reach the constructor path; an unusual row among them does."""
-    seen = []
-
-    def spy(cls, row):
-        seen.append(row)
-        return _line_slow(cls, row)
-
-    monkeypatch.setattr(records_module, "_line_slow", spy)
-    rows = [row(i, net_minor=None if i % 2 else 984) for i in range(20)]
-    assert [s.net_minor for s in StatementLine.from_tuples(rows)] == [984] * 20
-    assert seen == []
-    odd = row(20, gross_minor=Money.of("9.90", "CNY"))
-    assert StatementLine.from_tuples([*rows, odd])[-1].gross_minor == 990
-    assert seen == [odd]
-
-
-def test_a_batch_carries_its_key_columns_and_whether_ids_repeat():
-    """The batch's columns are its lines' key fields; distinct_ids says whether an id repeats."""
-    rows = [row(1), row(2, fee_minor=Money.of("0.06", "CNY")), row(3, kind=LineKind.FEE)]
-    batch = StatementLine.from_tuples(rows)
-    names = ("id", "reference", "kind", "gross_minor", "fee_minor", "currency")
-    assert batch.columns == tuple([getattr(s, name) for s in batch] for name in names)
-    assert batch.distinct_ids is True
-    for repeated in ([*rows, row(3)], [*rows, row(2)], [row(1), row(1)]):
-        assert StatementLine.from_tuples(repeated).distinct_ids is False
