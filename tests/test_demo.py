@@ -115,8 +115,7 @@ def test_demo_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
         f"'{sys.executable}' -m refundcore demo --orders 300 | true",
         shell=True, capture_output=True, check=False, timeout=120,
     )
-    assert piped.returncode == 0  # the pipeline's status is the reader's
-    assert piped.stderr == b""
+    assert piped.stderr == b""  # (the pipeline's status is the reader's: it says nothing)
 
 
 class _GoneReader(io.StringIO):

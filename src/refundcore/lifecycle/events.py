@@ -236,8 +236,8 @@ class RefundSucceeded(_RefundEvent):
 
 
 @attrs.frozen(kw_only=True)
-class RefundFailed(_RefundEvent):
-    """The payment provider refused or failed the refund.
+class _ProviderSaid(_RefundEvent):
+    """A refund event that carries the payment provider's reason.
 
     Attributes:
         reason: The provider's reason.
@@ -248,6 +248,15 @@ class RefundFailed(_RefundEvent):
     def _check(self, check: Checker) -> None:
         super()._check(check)
         _note(check, "reason", self.reason)
+
+
+@attrs.frozen(kw_only=True)
+class RefundFailed(_ProviderSaid):
+    """The payment provider refused or failed the refund.
+
+    Attributes:
+        reason: The provider's reason.
+    """
 
 
 @attrs.frozen(kw_only=True)
@@ -256,18 +265,12 @@ class RefundRetried(_RefundEvent):
 
 
 @attrs.frozen(kw_only=True)
-class RefundReversed(_RefundEvent):
+class RefundReversed(_ProviderSaid):
     """The payment provider took a paid refund back (the buyer did not get it).
 
     Attributes:
         reason: The provider's reason.
     """
-
-    reason: str = ""
-
-    def _check(self, check: Checker) -> None:
-        super()._check(check)
-        _note(check, "reason", self.reason)
 
 
 @attrs.frozen(kw_only=True)
