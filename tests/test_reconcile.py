@@ -211,6 +211,20 @@ def test_an_unbooked_fee_line_breaks_down_into_its_fee_alone():
     assert b.explanation.breakdown == "net −0.50 CNY = fee +0.50 CNY"  # the fee taken
 
 
+def test_one_reference_over_two_kinds_pairs_each_kind_as_a_difference():
+    """A sale and a refund sharing a reference each pair with their own kind, though both differ."""
+    result = reconcile(
+        [sale("E2", "5.00", reference="T1"),
+         sale("E3", "-1.00", kind=EntryKind.REFUND, reference="T1")],
+        [line("S2", "6.00", reference="T1"),
+         line("S3", "-2.00", kind=LineKind.REFUND, reference="T1")],
+    )
+    assert [(b.category, b.rule, b.ledger_ids, b.statement_ids) for b in result.breaks] == [
+        (Category.AMOUNT_MISMATCH, "exact_reference", ("E2",), ("S2",)),
+        (Category.AMOUNT_MISMATCH, "exact_reference", ("E3",), ("S3",)),
+    ]
+
+
 def test_unmatched_records_list_their_nearest_candidates():
     """Records kept apart by one field name each other and that field."""
     result = reconcile([sale("E1", "60.00", "0.36", order_id="O9")],
