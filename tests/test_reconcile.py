@@ -421,6 +421,29 @@ def test_duplicates_are_found_without_the_exact_pass():
     assert only_break(result).category is Category.DUPLICATE_ON_STATEMENT
 
 
+def test_an_entry_booked_twice_is_a_duplicate_when_a_later_pass_matched_the_first():
+    """The original's pass does not matter: the copy left over repeats it, whoever paired it."""
+    ledger = [sale(id_, "1.00", reference="T1", order_id="O1") for id_ in ("E1", "E2")]
+    statement = [line("S1", "1.01", reference="T1", order_id="O1")]
+    for rules in (default_rules(), (exact_reference(), tolerance(amount=1)),
+                  (tolerance(amount=1),)):
+        result = reconcile(ledger, statement, rules=rules)
+        assert [m.ledger_ids for m in result.matches] == [("E1",)]
+        b = only_break(result)
+        assert (b.category, b.ledger_ids) == (Category.DUPLICATE_IN_LEDGER, ("E2",))
+        assert "repeats ledger entry E1" in str(b.explanation)
+
+
+def test_a_line_repeated_is_a_duplicate_when_the_exact_pass_runs_last():
+    """Run after the tolerant pass, the exact pass sees one copy only; the copy is still found."""
+    result = reconcile([sale("E1", "5.00", reference="T1", order_id="O1")],
+                       [line("S1", "5.00", reference="T1", order_id="O1"),
+                        line("S2", "5.00", reference="T1", order_id="O1")],
+                       rules=(tolerance(days=1), exact_reference()))
+    b = only_break(result)
+    assert (b.category, b.statement_ids) == (Category.DUPLICATE_ON_STATEMENT, ("S2",))
+
+
 def test_tolerance_buckets_respect_the_date_window_for_every_candidate():
     """In a bucket of several, candidates outside the date window are never paired."""
     ledger = [sale("E1", "10.00", order_id="O1", settles_on=date(2026, 10, 1)),

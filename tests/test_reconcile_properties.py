@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from unittest.mock import patch
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,6 +95,35 @@ def test_an_injected_discrepancy_is_found_with_its_category(case):
     assert record_id in found[0].ledger_ids + found[0].statement_ids
     assert [b for b in result.breaks if b.category is not category] == []
     assert category.value in str(found[0].explanation)
+
+
+@PROPERTY
+@given(messy(), st.data())
+def test_an_entry_booked_twice_is_never_missing_twice(data, pick):
+    """A copy of an entry (a later id) is matched or a duplicate, never missing or open."""
+    ledger, statement = data
+    if not ledger:
+        return
+    entry = pick.draw(st.sampled_from(ledger))
+    copy = attrs.evolve(entry, id=f"{entry.id}~copy")
+    rules = pick.draw(st.sampled_from([default_rules(), default_rules()[::-1]]))
+    result = reconcile([*ledger, copy], statement, rules=rules, period=PERIOD)
+    left = [(b.category, b.ledger_ids) for b in result.breaks if copy.id in b.ledger_ids]
+    assert all(ids != (copy.id,) or category is Category.DUPLICATE_IN_LEDGER
+               for category, ids in left), left
+    assert copy.id not in {o.entry.id for o in result.open_items}
+
+
+@PROPERTY
+@given(messy())
+def test_a_second_exact_pass_changes_nothing(data):
+    """The exact pass pairs all it can at once: run again, it finds nothing more."""
+    ledger, statement = data
+    once = reconcile(ledger, statement)
+    rules = default_rules()
+    twice = reconcile(ledger, statement, rules=(rules[0], rules[0], *rules[1:]))
+    assert _outline(twice) == _outline(once)
+    assert twice.summary == once.summary
 
 
 @PROPERTY

@@ -35,6 +35,7 @@ from refundcore.reconcile._result import (
 )
 from refundcore.reconcile._rules import Rule, _Tolerant, default_rules
 from refundcore.reconcile._work import (
+    _UNUSED,
     LEDGER_COLUMNS,
     LEDGER_FLOW_BY_ID,
     LINE_COLUMNS,
@@ -296,30 +297,29 @@ def _duplicates(
     left: list[int],
     used: bytes,
     key: Any,
-    groups: dict[Any, list[int]] | None,
+    settled: bytearray | None,
 ) -> tuple[dict[int, int], list[int]]:
     """Split the unused records into duplicates (with their originals) and the rest.
 
-    ``groups`` (from the exact-reference pass) lists the records sharing a
-    reference; without it, the whole side is scanned for the references left.
+    A record's original may be anywhere on its side, used by any pass: the
+    side is scanned for the references (or order ids) of those left, except
+    the records ``settled`` marks as holding a key nobody else holds.
     """
     keys = {j: key(records[j]) for j in left}
     wanted = set(keys.values())
     pool: set[int] = set(left)
-    refs: set[str | None] = set()
-    if groups is not None:
-        for k in wanted:
-            if k[0] is not None and k in groups:
-                pool.update(groups[k])
-    else:
-        refs = {k[0] for k in wanted}
+    scan: Sequence[int] = range(len(refs_column))
+    if settled is not None and settled.count(1) > len(settled) // 2:  # else not worth it
+        scan = list(compress(scan, settled.translate(_UNUSED)))
+    refs = {k[0] for k in wanted}
     refs.discard(None)
     if refs:
-        pool.update(compress(range(len(refs_column)), map(refs.__contains__, refs_column)))
+        column = refs_column if type(scan) is range else map(refs_column.__getitem__, scan)
+        pool.update(compress(scan, map(refs.__contains__, column)))
     orders = {k[1] for k in wanted if k[0] is None}
     if orders:
-        order_column = map(attrgetter("order_id"), records)
-        for j in compress(range(len(refs_column)), map(orders.__contains__, order_column)):
+        order_column = map(attrgetter("order_id"), map(records.__getitem__, scan))
+        for j in compress(scan, map(orders.__contains__, order_column)):
             if refs_column[j] is None:
                 pool.add(j)
     found: dict[tuple[Any, ...], list[int]] = {}
@@ -479,10 +479,9 @@ def _finish(
             slot[0] += 1
             slot[1] += sign * (amounts_[k] - fees[k])
 
-    groups = work.ref_groups
+    settled = work.settled or (None, None)
     duplicate_s, unexpected = _duplicates(
-        statement, work.scols[1], work.statement_left(), paired_s, _key_line,
-        None if groups is None else groups[1],
+        statement, work.scols[1], work.statement_left(), paired_s, _key_line, settled[1]
     )
     sids = work.scols[0]
     for j, original in duplicate_s.items():
@@ -490,8 +489,7 @@ def _finish(
     lone(Category.DUPLICATE_ON_STATEMENT, "duplicates", list(duplicate_s), ledger_side=False)
     lone(Category.UNEXPECTED_ON_STATEMENT, "unmatched", unexpected, ledger_side=False)
     duplicate_l, missing = _duplicates(
-        ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger,
-        None if groups is None else groups[0],
+        ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger, settled[0]
     )
     lids = work.lcols[0]
     for i, original in duplicate_l.items():

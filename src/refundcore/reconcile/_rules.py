@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, islice, repeat
 from operator import is_not, ne, not_
-from typing import Any, Final
+from typing import Final
 
 from refundcore.errors import InvalidAmount
 from refundcore.reconcile._records import LineKind
@@ -122,14 +122,6 @@ def _chunks(
         yield list(islice(keys, _CHUNK)), list(indices[start:start + _CHUNK])
 
 
-def _key_at(work: Work, k: int, *, ledger_side: bool) -> tuple[Any, ...]:
-    """The key :func:`_keys` gives record ``k``."""
-    columns = work.lcols if ledger_side else work.scols
-    _, ref, kind, amount, fee, currency = (column[k] for column in columns)
-    flow = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID)[id(kind)]
-    return (ref, flow, amount, fee, currency)
-
-
 class _ExactReference(Rule):
     __slots__ = ()
 
@@ -138,13 +130,12 @@ class _ExactReference(Rule):
         scandidates = _candidates(work, ledger_side=False)
         if not lcandidates or not scandidates:  # nothing to pair by reference
             work.plain_lists(self.name)
-            work.ref_groups = ({}, {})
             return
         sused = work.sused
         # Records agreeing on reference, kind of movement, amount, fee and currency pair
         # through one dict lookup each, in bulk. Keys held by several records are rare:
-        # they are noted as the dict is built (lines) or filled (entries), and settled
-        # in id order.
+        # they are noted as the dict is built (lines) or filled (entries). An entry pairs
+        # with the first of several lines by id; several entries are left to later passes.
         full: dict[str, int] = {}
         repeats: dict[str, list[int]] = {}  # a key held by several lines: its later holders
         for keys, positions in _chunks(work, scandidates, ledger_side=False):
@@ -156,14 +147,10 @@ class _ExactReference(Rule):
                 pairs = zip(keys, positions, strict=True)
                 for key, j in compress(pairs, map(is_not, firsts, positions)):
                     repeats.setdefault(key, []).append(j)
-        # Of the lines sharing a key, the first by id is the one an entry pairs with; all
-        # of them are noted for the duplicate check.
+        # Of the lines sharing a key, the first by id is the one an entry pairs with.
         statement = work.statement
-        sgroups: dict[tuple[Any, ...], list[int]] = {}
         for key, later in repeats.items():
-            group = [full[key], *later]
-            sgroups[_key_at(work, group[0], ledger_side=False)] = group
-            full[key] = min(group, key=lambda k: statement[k].id)
+            full[key] = min(full[key], *later, key=lambda k: statement[k].id)
         # The positions found go straight into a packed array (-1: none): each later
         # pass then reads it in order, instead of touching a million int objects
         # scattered in memory again (reference counting alone would).
@@ -180,14 +167,11 @@ class _ExactReference(Rule):
         # entries found the same line: they share a key (rare), and are grouped below.
         before = sused.count(1)
         _mark(sused, targets)
-        lgroups: dict[tuple[Any, ...], list[int]] = {}
         if sused.count(1) - before != len(targets):
             shared = {j for j, count in Counter(targets).items() if count > 1}
-            for i, j in zip(found, targets, strict=True):
-                if j in shared:
-                    lgroups.setdefault(_key_at(work, i, ledger_side=True), []).append(i)
-                    work.lused[i] = 0
             keep = list(map(not_, map(shared.__contains__, targets)))
+            for i in compress(found, map(not_, keep)):
+                work.lused[i] = 0
             found = array("q", compress(found, keep))
             targets = array("q", compress(targets, keep))
             for j in shared:
@@ -195,10 +179,23 @@ class _ExactReference(Rule):
         work.sleft = work.lleft = None
         if type(lcandidates) is not range:
             _mark(work.lused, found)
+        # Any other holder of a paired entry's key would have found the same line, so
+        # none is left. A paired line's key may have later holders: those stay left and
+        # repeat it, so that line is no original-free record.
+        if work.settled is None and type(lcandidates) is type(scandidates) is range:
+            # Nothing was used before this pass: what it marked used is what it paired.
+            work.settled = settled_l, settled_s = bytearray(work.lused), bytearray(sused)
+        else:
+            if work.settled is None:
+                work.settled = (bytearray(len(work.lused)), bytearray(len(sused)))
+            settled_l, settled_s = work.settled
+            _mark(settled_l, found)
+            _mark(settled_s, targets)
+        for key in repeats:
+            settled_s[full[key]] = 0
         plain_l, plain_s = work.plain_lists(self.name)
         plain_l.extend(found)
         plain_s.extend(targets)
-        work.ref_groups = (lgroups, sgroups)
         self._by_reference(work)
 
     def _by_reference(self, work: Work) -> None:

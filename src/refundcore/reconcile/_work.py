@@ -107,8 +107,8 @@ class Work:
         "lused",
         "outcomes",
         "plain",
-        "ref_groups",
         "scols",
+        "settled",
         "sleft",
         "statement",
         "sused",
@@ -135,10 +135,10 @@ class Work:
         self.outcomes: list[Outcome] = []
         self.lleft: list[int] | None = None
         self.sleft: list[int] | None = None
-        # Set by the exact-reference pass: full keys (reference, flow, amount, fee,
-        # currency) held by several records, per side (ledger ones only where the
-        # statement has the key too).
-        self.ref_groups: tuple[dict[Any, list[int]], dict[Any, list[int]]] | None = None
+        # Per side, the records the exact-reference pass paired by a full key that no
+        # other record of theirs held when it ran (1), so that none of them can be the
+        # original of a duplicate left over: the duplicate check skips them.
+        self.settled: tuple[bytearray, bytearray] | None = None
 
     def plain_lists(self, rule: str) -> tuple[array[int], array[int]]:
         """The compact match lists of ``rule``: ledger and statement positions, pairwise."""
