@@ -886,6 +886,18 @@ def test_event_field_checks(factory: object, field: str) -> None:
     assert caught.value.field == field
 
 
+def test_inspected_freezes_a_list_and_refuses_other_iterables() -> None:
+    """Inspections given as a list are kept as a tuple, as in every record; a generator is not."""
+    kind = type(Script().inspected())
+    event = kind(id="e", case_id="R1", at=T0, actor="m", inspections=[inspection("L1")],
+                 refundable=QUOTE)  # type: ignore[arg-type]
+    assert event.inspections == (inspection("L1"),)
+    with pytest.raises(InvalidRecord) as caught:
+        kind(id="e", case_id="R1", at=T0, actor="m", refundable=QUOTE,
+             inspections=(i for i in [inspection("L1")]))  # type: ignore[arg-type]
+    assert caught.value.field == "inspections"
+
+
 def test_deadlines_must_be_positive_durations() -> None:
     """Deadlines refuse zero, negative and non-timedelta durations."""
     with pytest.raises(InvalidRecord, match="merchant_response"):

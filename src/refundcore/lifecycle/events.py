@@ -186,7 +186,7 @@ class Inspected(Event):
             after inspection (less than the quote on partial acceptance).
     """
 
-    inspections: tuple[Inspection, ...] = attrs.field(converter=tuple)
+    inspections: tuple[Inspection, ...]
     refundable: Money
 
     def _check(self, check: Checker) -> None:
