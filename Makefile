@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src benchmarks
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/coverage erase
