@@ -45,6 +45,7 @@ from refundcore.reconcile._work import (
     Work,
     columns_of,
     ledger_date,
+    positions,
 )
 
 __all__ = ["reconcile"]
@@ -253,14 +254,18 @@ def _classify(work: Work, outcome: Outcome) -> Category:
         else:
             dg = sum(s.gross_minor for s in statement) - l_amount
             df = sum(s.fee_minor for s in statement) - l_fee
-    carried = max(ls, default=-1) >= work.carried_from
+    carried = work.carried_from < len(work.ledger) and max(ls, default=-1) >= work.carried_from
     if dg == 0 and df == 0:
         return Category.TIMING_CLEARED if carried else Category.MATCHED
     if work.tolerance.allows(dn, l_amount):
         return Category.TIMING_CLEARED if carried else Category.MATCHED_WITHIN_TOLERANCE
     if dg == 0:
         return Category.FEE_MISMATCH
-    subsidy = sum(e.component(Component.PLATFORM_SUBSIDY).minor for e in ledger)
+    subsidy = 0
+    for e in ledger:
+        for kind, minor in e.components:
+            if kind is Component.PLATFORM_SUBSIDY:
+                subsidy += minor
     if (subsidy and dg == -subsidy) or (all(
         e.kind is EntryKind.PLATFORM_SUBSIDY for e in ledger
     ) and all(s.kind is LineKind.SUBSIDY for s in statement)):
@@ -303,43 +308,49 @@ def _duplicates(
 
     A record's original may be anywhere on its side, used by any pass: the
     side is scanned for the references (or order ids) of those left, except
-    the records ``settled`` marks as holding a key nobody else holds.
+    the records ``settled`` marks as holding a key nobody else holds. Only
+    records sharing a reference (or, without one, an order id) can share a
+    key, so full keys are made for those groups alone.
     """
-    keys = {j: key(records[j]) for j in left}
-    wanted = set(keys.values())
-    pool: set[int] = set(left)
     scan: Sequence[int] = range(len(refs_column))
     if settled is not None and settled.count(1) > len(settled) // 2:  # else not worth it
-        scan = list(compress(scan, settled.translate(_UNUSED)))
-    refs = {k[0] for k in wanted}
+        scan = positions(settled.translate(_UNUSED))
+    left_refs = list(map(refs_column.__getitem__, left))
+    refs = set(left_refs)
     refs.discard(None)
+    holders: dict[Any, list[int]] = {}  # reference, or (None, order id): the records holding it
     if refs:
         column = refs_column if type(scan) is range else map(refs_column.__getitem__, scan)
-        pool.update(compress(scan, map(refs.__contains__, column)))
-    orders = {k[1] for k in wanted if k[0] is None}
-    if orders:
+        for j in compress(scan, map(refs.__contains__, column)):
+            holders.setdefault(refs_column[j], []).append(j)
+    if None in left_refs:
+        orders = {records[j].order_id for j, ref in zip(left, left_refs, strict=True)
+                  if ref is None}
         order_column = map(attrgetter("order_id"), map(records.__getitem__, scan))
         for j in compress(scan, map(orders.__contains__, order_column)):
             if refs_column[j] is None:
-                pool.add(j)
-    found: dict[tuple[Any, ...], list[int]] = {}
-    for j in pool:
-        k = keys.get(j)  # the left records' keys are known (and wanted)
-        if k is None:
-            k = key(records[j])
-            if k not in wanted:
-                continue
-        found.setdefault(k, []).append(j)
+                holders.setdefault((None, records[j].order_id), []).append(j)
+    by_key: dict[Any, dict[tuple[Any, ...], list[int]]] = {}  # per shared holding
     duplicate_of: dict[int, int] = {}
     rest: list[int] = []
-    for j in left:
-        group = found[keys[j]]
-        if len(group) == 1:  # the usual case: no other record has the key
+    for j, ref in zip(left, left_refs, strict=True):
+        holding = ref if ref is not None else (None, records[j].order_id)
+        group = holders[holding]
+        if len(group) == 1:  # the usual case: nobody else holds the reference
             rest.append(j)
             continue
-        group = sorted(group, key=lambda k: records[k].id)
-        originals = [k for k in group if used[k]]
-        original = originals[0] if originals else group[0]
+        keyed = by_key.get(holding)
+        if keyed is None:
+            keyed = by_key[holding] = {}
+            for k in group:
+                keyed.setdefault(key(records[k]), []).append(k)
+        same = keyed[key(records[j])]
+        if len(same) == 1:
+            rest.append(j)
+            continue
+        same = sorted(same, key=lambda k: records[k].id)
+        originals = [k for k in same if used[k]]
+        original = originals[0] if originals else same[0]
         if original == j:
             rest.append(j)
         else:
@@ -474,10 +485,15 @@ def _finish(
                                    statement=(statement[k],), context=context)) for k in ks]
         ranked.setdefault(ORDER[category], []).extend(made)
         sign = -1 if ledger_side else 1
+        per_code: dict[str, list[int]] = {}  # by currency first: an enum hashes in Python
         for k in ks:
-            slot = amounts.setdefault((category, codes[k]), [0, 0])
+            slot = per_code.setdefault(codes[k], [0, 0])
             slot[0] += 1
-            slot[1] += sign * (amounts_[k] - fees[k])
+            slot[1] += amounts_[k] - fees[k]
+        for code, (count, net) in per_code.items():
+            slot = amounts.setdefault((category, code), [0, 0])
+            slot[0] += count
+            slot[1] += sign * net
 
     settled = work.settled or (None, None)
     duplicate_s, unexpected = _duplicates(
@@ -508,9 +524,10 @@ def _finish(
             breaks_now.append(i)
     lone(Category.MISSING_FROM_STATEMENT, "unmatched", breaks_now, ledger_side=True)
 
-    _count_plain(work, amounts)
-    ledger_totals = _totals(work.lcols)
-    statement_totals = _totals(work.scols)
+    ledger_codes = set(work.lcols[5])
+    _count_plain(work, amounts, ledger_codes)
+    ledger_totals = _totals(work.lcols, ledger_codes)
+    statement_totals = _totals(work.scols, set(work.scols[5]))
     rows = tuple(
         SummaryRow(category=category, count=count, amount=Money(minor, code))
         for (category, code), (count, minor) in sorted(
@@ -539,16 +556,20 @@ def _finish(
     )
 
 
-def _count_plain(work: Work, amounts: dict[tuple[Category, str], list[int]]) -> None:
-    """Count the compact plain matches per category and currency (they explain zero)."""
+def _count_plain(
+    work: Work, amounts: dict[tuple[Category, str], list[int]], codes: set[str]
+) -> None:
+    """Count the compact plain matches per category and currency (they explain zero).
+
+    ``codes`` are the ledger's currencies.
+    """
     ledger, carried_from = work.ledger, work.carried_from
     for ls, _ in work.plain.values():
         if not ls:
             continue
         counts: Counter[tuple[Category, str]] = Counter()
-        currencies = set(work.lcols[5])
-        if len(currencies) == 1 and max(ls) < carried_from:
-            counts[(Category.MATCHED, currencies.pop())] = len(ls)
+        if len(codes) == 1 and (carried_from == len(ledger) or max(ls) < carried_from):
+            counts[(Category.MATCHED, next(iter(codes)))] = len(ls)
         else:
             for i in ls:
                 category = Category.TIMING_CLEARED if i >= carried_from else Category.MATCHED
@@ -558,12 +579,14 @@ def _count_plain(work: Work, amounts: dict[tuple[Category, str], list[int]]) -> 
             slot[0] += count
 
 
-def _totals(columns: tuple[list[Any], ...]) -> tuple[Money, ...]:
-    """The net total (amount or gross, minus fee) per currency, from a side's columns."""
+def _totals(columns: tuple[list[Any], ...], codes: set[str]) -> tuple[Money, ...]:
+    """The net total (amount or gross, minus fee) per currency, from a side's columns.
+
+    ``codes`` are the side's currencies.
+    """
     amounts, fees, currencies = columns[3], columns[4], columns[5]
-    codes = set(currencies)
     if len(codes) == 1:
-        return (Money(sum(amounts) - sum(fees), codes.pop()),)
+        return (Money(sum(amounts) - sum(fees), next(iter(codes))),)
     totals: dict[str, int] = {}
     for amount, fee, code in zip(amounts, fees, currencies, strict=False):
         totals[code] = totals.get(code, 0) + amount - fee

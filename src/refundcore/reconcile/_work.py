@@ -8,6 +8,7 @@ needs classifying and explaining later).
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Sequence
 from datetime import date
@@ -91,6 +92,19 @@ def line_date(line: StatementLine) -> date:
 
 # bytes.translate table turning used flags (0/1) into unused flags (1/0), in C.
 _UNUSED: Final = bytes([1, 0]) + bytes(254)
+
+_ONE: Final = re.compile(b"\x01")
+
+
+def positions(flags: bytes | bytearray) -> list[int]:
+    """The positions of the 1s among 0/1 ``flags``.
+
+    When they are few (the records left after the exact pass, say) the regex
+    engine finds them without stepping through a million positions.
+    """
+    if flags.count(1) * 8 < len(flags):
+        return [found.start() for found in _ONE.finditer(flags)]
+    return list(compress(range(len(flags)), flags))
 
 # An outcome before classification: (rule, ledger indices, statement indices, ambiguous, aggregate).
 Outcome = tuple[str, tuple[int, ...], tuple[int, ...], bool, bool]
@@ -178,7 +192,7 @@ class Work:
         """Indices of ledger entries no pass has used yet."""
         used = self.lused
         if self.lleft is None:
-            self.lleft = list(compress(range(len(used)), used.translate(_UNUSED)))
+            self.lleft = positions(used.translate(_UNUSED))
         else:
             self.lleft = [i for i in self.lleft if not used[i]]
         return self.lleft
@@ -187,7 +201,7 @@ class Work:
         """Indices of statement lines no pass has used yet."""
         used = self.sused
         if self.sleft is None:
-            self.sleft = list(compress(range(len(used)), used.translate(_UNUSED)))
+            self.sleft = positions(used.translate(_UNUSED))
         else:
             self.sleft = [j for j in self.sleft if not used[j]]
         return self.sleft
