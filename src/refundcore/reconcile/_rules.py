@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, islice, repeat
-from operator import is_not, ne, not_
+from operator import is_not, ne, not_, setitem
 from typing import Final
 
 from refundcore.errors import InvalidAmount
@@ -27,6 +27,7 @@ from refundcore.reconcile._work import (
     Work,
     ledger_date,
     line_date,
+    positions,
 )
 
 __all__ = [
@@ -76,7 +77,8 @@ def _signature_equal(work: Work, i: int, j: int) -> bool:
 
 def _mark(used: bytearray, indices: Iterable[int]) -> None:
     """Set ``used`` at each of ``indices``, in one C-level pass."""
-    deque(map(used.__setitem__, indices, repeat(1)), maxlen=0)
+    # operator.setitem is called faster than the bytearray's own __setitem__ wrapper.
+    deque(map(setitem, repeat(used), indices, repeat(1)), maxlen=0)
 
 
 def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
@@ -119,6 +121,8 @@ def _chunks(
     """The full keys of the records at ``indices``, a chunk at a time, with their positions."""
     keys = _keys(work, indices, ledger_side=ledger_side)
     for start in range(0, len(indices), _CHUNK):
+        # A list, not a range: the identity test on setdefault's answers needs the
+        # very int objects that were passed in.
         yield list(islice(keys, _CHUNK)), list(indices[start:start + _CHUNK])
 
 
@@ -138,15 +142,14 @@ class _ExactReference(Rule):
         # with the first of several lines by id; several entries are left to later passes.
         full: dict[str, int] = {}
         repeats: dict[str, list[int]] = {}  # a key held by several lines: its later holders
-        for keys, positions in _chunks(work, scandidates, ledger_side=False):
+        for keys, where in _chunks(work, scandidates, ledger_side=False):
             before = len(full)
             # setdefault hands back the position passed in, unless an earlier line holds
             # the key: an identity test then finds the repeats without looking up again.
-            firsts = list(map(full.setdefault, keys, positions))
-            if len(full) - before != len(positions):
-                pairs = zip(keys, positions, strict=True)
-                for key, j in compress(pairs, map(is_not, firsts, positions)):
-                    repeats.setdefault(key, []).append(j)
+            firsts = list(map(full.setdefault, keys, where))
+            if len(full) - before != len(where):
+                for k in positions(bytes(map(is_not, firsts, where))):
+                    repeats.setdefault(keys[k], []).append(where[k])
         # Of the lines sharing a key, the first by id is the one an entry pairs with.
         statement = work.statement
         for key, later in repeats.items():
@@ -155,8 +158,9 @@ class _ExactReference(Rule):
         # pass then reads it in order, instead of touching a million int objects
         # scattered in memory again (reference counting alone would).
         order = array("q")
-        for keys, _ in _chunks(work, lcandidates, ledger_side=True):
-            order.extend(map(full.get, keys, repeat(-1)))
+        lkeys = _keys(work, lcandidates, ledger_side=True)
+        for _ in range(0, len(lcandidates), _CHUNK):
+            order.extend(map(full.get, list(islice(lkeys, _CHUNK)), repeat(-1)))
         hits = bytes(map(ne, order, repeat(-1)))
         found = array("q", compress(lcandidates, hits))
         targets = array("q", compress(order, hits))
