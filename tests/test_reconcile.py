@@ -111,6 +111,19 @@ def test_subsidy_difference_when_the_platform_subsidy_is_missing():
     assert "platform-funded subsidy" in b.explanation.headline
 
 
+def test_only_the_subsidy_component_explains_a_subsidy_difference():
+    """Other components of the entry neither make nor spoil a subsidy difference."""
+    parts = {Component.GOODS: Money.of("90.00", "CNY"),
+             Component.PLATFORM_SUBSIDY: Money.of("10.00", "CNY")}
+    entry = sale("E1", "100.00", reference="T1", components=parts)
+    b = only_break(reconcile([entry], [line("S1", "90.00", reference="T1")]))
+    assert b.category is Category.SUBSIDY_DIFFERENCE
+    shipping = sale("E1", "100.00", reference="T1",
+                    components={Component.SHIPPING: Money.of("10.00", "CNY")})
+    b = only_break(reconcile([shipping], [line("S1", "90.00", reference="T1")]))
+    assert b.category is Category.AMOUNT_MISMATCH
+
+
 def test_subsidy_difference_between_subsidy_records():
     """Subsidy entries and subsidy lines that disagree are a subsidy difference."""
     b = only_break(reconcile(
