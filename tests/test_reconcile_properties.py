@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refundcore.reconcile import Category, Reconciliation, default_rules, reconcile, tolerance
+from refundcore.reconcile import _engine as engine_module
 from refundcore.reconcile import _rules as rules_module
 from strategies_reconcile import PERIOD, derived, injected, ledgers, messy
 
@@ -124,6 +125,28 @@ def test_a_second_exact_pass_changes_nothing(data):
     twice = reconcile(ledger, statement, rules=(rules[0], rules[0], *rules[1:]))
     assert _outline(twice) == _outline(once)
     assert twice.summary == once.summary
+
+
+@PROPERTY
+@given(messy(), st.permutations(range(5)), st.integers(1, 5), st.booleans())
+def test_the_duplicate_check_skips_only_records_that_cannot_be_originals(
+    data, order, count, copied
+):
+    """Whatever rules run, in any order, skipping settled records changes no duplicate."""
+    ledger, statement = data
+    if copied and ledger:  # an entry booked twice, whose first copy any pass may pair
+        ledger = [*ledger, attrs.evolve(ledger[-1], id=f"{ledger[-1].id}~copy")]
+    rules = [default_rules()[k] for k in order[:count]]
+    quick = reconcile(ledger, statement, rules=rules, period=PERIOD)
+    scan_all = engine_module._duplicates
+
+    def without_skipping(*args):
+        return scan_all(*args[:-1], None)
+
+    with patch.object(engine_module, "_duplicates", without_skipping):
+        thorough = reconcile(ledger, statement, rules=rules, period=PERIOD)
+    assert _outline(quick) == _outline(thorough)
+    assert quick.summary == thorough.summary
 
 
 @PROPERTY
