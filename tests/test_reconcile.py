@@ -705,6 +705,26 @@ def test_summary_prints_as_a_table_that_adds_up():
     assert result.summary.ledger_total("USD") == Money.zero("USD")
 
 
+def test_summary_groups_thousands_in_counts_and_amounts():
+    """Large counts and amounts are grouped by thousands, in the text and the HTML table."""
+    ledger = [sale(f"E{k}", "1234.50", reference=f"T{k}") for k in range(1001)]
+    ledger.append(sale("M1", "1234567.00"))
+    result = reconcile(ledger, [line(f"S{k}", "1234.50", reference=f"T{k}")
+                                for k in range(1001)])
+    assert str(result.summary).splitlines() == [
+        "                              count             amount",
+        "ledger total                         +2,470,301.50 CNY",
+        "statement total                      +1,235,734.50 CNY",
+        "difference                           −1,234,567.00 CNY",
+        "  matched                     1,001           0.00 CNY",
+        "  missing from statement          1  −1,234,567.00 CNY",
+        "unexplained                                   0.00 CNY",
+    ]
+    html = result.summary._repr_html_()
+    assert "+2,470,301.50 CNY" in html
+    assert ">1,001<" in html
+
+
 def test_to_records_gives_one_flat_row_per_record_and_outcome():
     """Every record appears once in to_records with its outcome and category."""
     result = reconcile([sale("E1", "50.00", reference="T1"), sale("E2", "9.00")],

@@ -249,7 +249,10 @@ class SummaryRow:
 
 
 def _sign(money: Money) -> str:
-    text = str(abs(money))
+    """A signed amount for tables, thousands grouped: ``+127,593.95 CNY``."""
+    number, _, code = str(abs(money)).partition(" ")
+    whole, point, fraction = number.partition(".")
+    text = f"{int(whole):,}{point}{fraction} {code}"
     return ("−" if money.minor < 0 else "+" if money.minor > 0 else " ") + text
 
 
@@ -325,7 +328,7 @@ class Summary:
             lines.append(f"{'statement total':<37}{_sign(self.statement_total(code)):>{width}}")
             lines.append(f"{'difference':<37}{_sign(self.difference(code)):>{width}}")
             lines.extend(
-                f"  {row.category.value:<25}{row.count:>8}  {_sign(row.amount):>{width}}"
+                f"  {row.category.value:<25}{row.count:>8,}  {_sign(row.amount):>{width}}"
                 for row in self.rows
                 if row.amount.currency == code
             )
@@ -554,7 +557,7 @@ def _summary_html(summary: Summary) -> str:
         rows.append((f"ledger total ({code})", "", _sign(summary.ledger_total(code))))
         rows.append((f"statement total ({code})", "", _sign(summary.statement_total(code))))
         rows.append(("difference", "", _sign(summary.difference(code))))
-        rows.extend((row.category.value, row.count, _sign(row.amount))
+        rows.extend((row.category.value, f"{row.count:,}", _sign(row.amount))
                     for row in summary.rows if row.amount.currency == code)
         rows.append(("unexplained", "", _sign(summary.unexplained(code))))
     if summary.rejected:
