@@ -89,6 +89,21 @@ def test_conflicts_and_duplicates_in_bulk() -> None:
     assert replay.cases["R1"].limit == QUOTE
 
 
+def test_a_refund_event_its_refund_cannot_take_is_refused_in_bulk() -> None:
+    """Settling a refund never submitted is refused as on the per-case path, naming the refund."""
+    s = Script()
+    events = [s.requested(), s.approved(), s.shipped_back(), s.received(), s.inspected(),
+              s.issued(), s.succeeded()]
+    states, refused = per_case(events)
+    replay = replay_many(events)
+    assert replay.cases == states
+    assert [(r.event, type(r.error), str(r.error)) for r in replay.rejected] == refused
+    (rejection,) = replay.rejected
+    assert isinstance(rejection.error, InvalidTransition)
+    assert "refund 'F1' is 'pending'" in str(rejection.error)
+    assert replay.cases["R1"].state == "refund_pending"
+
+
 def test_replay_many_restores_a_disabled_collector() -> None:
     """Bulk replay leaves the garbage collector as it found it."""
     s = Script()
