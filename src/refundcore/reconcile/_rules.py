@@ -168,7 +168,8 @@ class _ExactReference(Rule):
             work.lused[:] = hits
         del order, hits
         # Mark the lines found. Fewer lines newly marked than found means several
-        # entries found the same line: they share a key (rare), and are grouped below.
+        # entries found the same line: they share a key (rare); all of them, and the
+        # line, are left to later passes.
         before = sused.count(1)
         _mark(sused, targets)
         if sused.count(1) - before != len(targets):
