@@ -136,6 +136,8 @@ def test_the_duplicate_check_skips_only_records_that_cannot_be_originals(
     ledger, statement = data
     if copied and ledger:  # an entry booked twice, whose first copy any pass may pair
         ledger = [*ledger, attrs.evolve(ledger[-1], id=f"{ledger[-1].id}~copy")]
+    if statement:  # and a line given twice, whose first copy any pass may pair
+        statement = [*statement, attrs.evolve(statement[0], id=f"{statement[0].id}~copy")]
     rules = [default_rules()[k] for k in order[:count]]
     quick = reconcile(ledger, statement, rules=rules, period=PERIOD)
     scan_all = engine_module._duplicates
