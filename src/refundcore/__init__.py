@@ -68,6 +68,9 @@ from refundcore.policy import (
 )
 from refundcore.posting import FeeBase, SettlementTerms, post
 
+#: The installed version of refundcore (also ``python -m refundcore --version``).
+__version__ = "0.1.0.dev0"
+
 __all__ = [
     "CURRENCIES",
     "Balance",
@@ -119,6 +122,7 @@ __all__ = [
     "UnknownEvent",
     "UnknownHook",
     "UnknownState",
+    "__version__",
     "balance",
     "diagram",
     "exponent_of",
