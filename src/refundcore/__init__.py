@@ -6,7 +6,8 @@ platform's settlement statement (对账). No I/O: records in, records out.
 
 The most used names are here; the public subpackages hold the rest:
 :mod:`refundcore.policy`, :mod:`refundcore.lifecycle`,
-:mod:`refundcore.reconcile` and :mod:`refundcore.formats`.
+:mod:`refundcore.reconcile`, :mod:`refundcore.formats` and
+:mod:`refundcore.analysis`.
 """
 
 from refundcore.balances import Balance, balance
