@@ -7,11 +7,19 @@ carry to the next period, the rejected inputs and a :class:`Summary` whose
 categories add up to the whole difference. Matching runs as passes in
 priority order, each a small rule built by a factory: :func:`exact_reference`,
 :func:`composite_key`, :func:`tolerance`, :func:`many_to_one`,
-:func:`one_to_many`.
+:func:`one_to_many`. :func:`reconcile_goods` does the same for returned goods:
+the platform's returned units against the warehouse's scans.
 """
 
 from refundcore.reconcile._engine import reconcile
 from refundcore.reconcile._explain import Candidate, Explanation, FieldDiff
+from refundcore.reconcile._goods import (
+    GoodsCount,
+    GoodsLine,
+    GoodsReconciliation,
+    GoodsStatus,
+    reconcile_goods,
+)
 from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._result import (
     Break,
@@ -39,6 +47,10 @@ __all__ = [
     "Category",
     "Explanation",
     "FieldDiff",
+    "GoodsCount",
+    "GoodsLine",
+    "GoodsReconciliation",
+    "GoodsStatus",
     "LineKind",
     "Match",
     "OpenItem",
@@ -54,5 +66,6 @@ __all__ = [
     "many_to_one",
     "one_to_many",
     "reconcile",
+    "reconcile_goods",
     "tolerance",
 ]
