@@ -11,6 +11,13 @@ priority order, each a small rule built by a factory: :func:`exact_reference`,
 the platform's returned units against the warehouse's scans.
 """
 
+from refundcore.reconcile._breaks import (
+    BreakBook,
+    BreakRecord,
+    BreakStatus,
+    Resolution,
+    break_id,
+)
 from refundcore.reconcile._engine import reconcile
 from refundcore.reconcile._explain import Candidate, Explanation, FieldDiff
 from refundcore.reconcile._goods import (
@@ -43,6 +50,9 @@ from refundcore.reconcile._rules import (
 
 __all__ = [
     "Break",
+    "BreakBook",
+    "BreakRecord",
+    "BreakStatus",
     "Candidate",
     "Category",
     "Explanation",
@@ -56,10 +66,12 @@ __all__ = [
     "OpenItem",
     "Reconciliation",
     "RejectedInput",
+    "Resolution",
     "Rule",
     "StatementLine",
     "Summary",
     "SummaryRow",
+    "break_id",
     "composite_key",
     "default_rules",
     "exact_reference",
