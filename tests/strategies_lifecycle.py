@@ -243,7 +243,8 @@ ALL_NAMES = sorted(builders("R", "e", T0, T0))
 def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) -> list[Event]:
     """Interleaved events of a few cases: each opens with its request, then anything goes.
 
-    Times move forward by random steps (so deadlines sometimes pass); most
+    Times move forward by random steps (so deadlines sometimes pass), and
+    now and then an event is dated a little before the last one; most
     events are of a kind the case allows now (a shadow case through the
     charts tells which), the rest of any kind; ids are mostly fresh,
     sometimes an earlier event again, sometimes an earlier id with other
@@ -261,6 +262,8 @@ def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) 
     for number in range(draw(st.integers(1, max_events))):
         case = draw(st.sampled_from(cases))
         now += timedelta(hours=draw(st.sampled_from([0, 1, 5, 30, 200])))
+        # Now and then an event dated before the ones already written (a late writer).
+        at = now - timedelta(hours=draw(st.sampled_from([0] * 11 + [2])))
         shadow = shadows.get(case)
         if shadow is None:
             opening = Requested(id=f"{case}-open", case_id=case, at=now, actor="buyer",
@@ -277,7 +280,7 @@ def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) 
             allowed = shadow.allowed_events()
             names = allowed if allowed and draw(st.integers(0, 3)) else ALL_NAMES
             name = draw(st.sampled_from(names))
-            event = draw(builders(case, event_id, now, shadow.request.requested_at,
+            event = draw(builders(case, event_id, at, shadow.request.requested_at,
                                   kinds[case], shadow.limit)[name])
         with contextlib.suppress(RefundcoreError):
             shadow.apply(event)

@@ -810,12 +810,13 @@ def test_order_cancellation_only_before_shipment() -> None:
     assert case.state == "cancelled"
     shipped = OrderCase.replay(_order(), _order_events()[:2])  # type: ignore[arg-type]
     with pytest.raises(InvalidTransition) as caught:
-        shipped.apply(OrderCancelled(id="c", case_id="O1", at=T0, actor="buyer"))
+        shipped.apply(OrderCancelled(id="c", case_id="O1", at=T0 + timedelta(hours=3),
+                                     actor="buyer"))
     assert caught.value.record == "OrderCase"
     assert shipped.allowed_events() == ("auto_confirm", "confirm", "deliver")
     with pytest.raises(InvalidTransition):
-        shipped.apply(DeadlinePassed(id="d", case_id="O1", at=T0, actor="platform",
-                                     deadline=Deadline.MERCHANT_RESPONSE))
+        shipped.apply(DeadlinePassed(id="d", case_id="O1", at=T0 + timedelta(hours=3),
+                                     actor="platform", deadline=Deadline.MERCHANT_RESPONSE))
     with pytest.raises(TypeError):
         shipped.apply(Script("O1").approved())
     with pytest.raises(TypeError):
