@@ -39,7 +39,7 @@ from refundcore.lifecycle import (
     diagram,
     replay_many,
 )
-from strategies_lifecycle import QUOTE, T0, Script, cny, inspection, refund
+from strategies_lifecycle import NOTHING, QUOTE, T0, Script, cny, inspection, refund
 
 # -- the named paths ---------------------------------------------------------------------
 
@@ -288,7 +288,7 @@ def test_forbidden_event_names_case_state_event_and_allowed() -> None:
     assert isinstance(error, ValueError)
     assert "R1" in str(error)
     assert "requested" in str(error)
-    assert "approve, auto_approve, cancel, escalate, reject" in str(error)
+    assert "approve, auto_approve, cancel, escalate, negotiate, reject" in str(error)
     assert case.snapshot() == before
     again = pickle.loads(pickle.dumps(error))
     assert (str(again), again.allowed, again.guard) == (str(error), error.allowed, None)
@@ -484,8 +484,16 @@ def test_every_state_entry_and_event_hook_fires() -> None:
 
 
 def _opened(kind: ReturnKind = ReturnKind.RETURN_AND_REFUND):
-    script = Script(kind=kind)
+    script = Script(kind=kind, quote=NOTHING if kind is ReturnKind.EXCHANGE else QUOTE)
     return ReturnCase.open(script.requested()), script
+
+
+def _exchange():
+    return _opened(ReturnKind.EXCHANGE)
+
+
+def _negotiation():
+    return _opened()
 
 
 def _happy():
@@ -521,7 +529,7 @@ def _never_shipped():
 
 
 _ALL_PATHS = [_happy, _refund_only, _dispute, _silence, _silence_refund_only,
-              _reject_at_inspection, _cancel, _never_shipped]
+              _reject_at_inspection, _cancel, _never_shipped, _exchange, _negotiation]
 _PATH_TAILS = {
     _happy: [Script.escalated, Script.approved, Script.shipped_back, Script.received,
              Script.inspected, Script.issued, Script.submitted, Script.succeeded, Script.closed],
@@ -539,6 +547,10 @@ _PATH_TAILS = {
         lambda s: s.resolved(Party.MERCHANT)],
     _cancel: [Script.approved, Script.cancelled],
     _never_shipped: [Script.approved, lambda s: s.deadline(Deadline.BUYER_SHIP_BACK, hours=200)],
+    _exchange: [Script.approved, Script.shipped_back, Script.received, Script.inspected,
+                Script.replacement_shipped],
+    _negotiation: [lambda s: s.negotiated(cny("20.00")), lambda s: s.issued("F1", cny("20.00")),
+                   Script.submitted, Script.succeeded],
 }
 
 

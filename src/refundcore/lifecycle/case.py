@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from statemachine.exceptions import TransitionNotAllowed
 
-from refundcore.domain import Order, Refund, ReturnRequest
+from refundcore.domain import Order, Refund, ReturnRequest, Shipment
 from refundcore.errors import (
     ConcurrentModification,
     InvalidRecord,
@@ -479,6 +479,16 @@ class ReturnCase(_Case):
     def limit(self) -> Money:
         """What the case may refund in all now (lower after a partial acceptance)."""
         return self._data.limit  # type: ignore[no-any-return]
+
+    @property
+    def shipment(self) -> Shipment | None:
+        """The parcel the buyer sent back, once shipped."""
+        return self._data.shipment  # type: ignore[no-any-return]
+
+    @property
+    def replacement(self) -> Shipment | None:
+        """The replacement parcel of an exchange, once shipped."""
+        return self._data.replacement  # type: ignore[no-any-return]
 
     @property
     def refunds(self) -> tuple[tuple[Refund, str], ...]:
