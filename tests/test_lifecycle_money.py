@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import attrs
 import pytest
 
-from refundcore import Money, ReturnKind
+from refundcore import (
+    Money,
+    Order,
+    OrderLine,
+    Reason,
+    Refund,
+    ReturnKind,
+    ReturnLine,
+    Tender,
+    TenderKind,
+    quote_refund,
+)
 from refundcore.errors import InvalidRecord, InvalidTransition
-from refundcore.lifecycle import Negotiated, ReturnCase, replay_many
-from strategies_lifecycle import NOTHING, QUOTE, T0, Script, cny, inspection
+from refundcore.lifecycle import (
+    Deadline,
+    Negotiated,
+    Received,
+    ReturnCase,
+    ScannedItem,
+    refund_on_scan,
+    replay_many,
+)
+from refundcore.policy import RefundQuote
+from strategies_lifecycle import NOTHING, QUOTE, T0, Script, cny, inspection, request
 
 
 def opened(script: Script) -> ReturnCase:
@@ -139,3 +162,186 @@ def test_an_exchange_inspection_quoting_money_is_refused() -> None:
     with pytest.raises(InvalidTransition) as caught:
         case.apply(s.inspected(inspection("L1"), refundable=QUOTE))
     assert caught.value.guard == "refundable_within_quote"
+
+
+# -- refund on a warehouse scan (到仓即退) -------------------------------------------------
+
+
+def shop_order(case_id: str = "R1") -> Order:
+    return Order(id=f"O-{case_id}", customer_id="C1", currency="CNY",
+                 placed_at=T0 - timedelta(days=5), paid_at=T0 - timedelta(days=5),
+                 lines=(OrderLine(id="L1", sku="SKU-1", quantity=2, unit_price=cny("30.00")),
+                        OrderLine(id="L2", sku="SKU-2", quantity=1, unit_price=cny("40.00"))),
+                 tenders=(Tender(id="T1", kind=TenderKind.CARD, amount=cny("70.00")),
+                          Tender(id="T2", kind=TenderKind.ALIPAY, amount=cny("30.00"))))
+
+
+def scanned_case(*, kind: ReturnKind = ReturnKind.RETURN_AND_REFUND, **skus: int,
+                 ) -> tuple[ReturnCase, Script, Received, RefundQuote]:
+    """A case whose parcel was scanned in (all units asked back, by default)."""
+    order = shop_order()
+    quote = quote_refund(order, request("R1", kind=kind))
+    s = Script(kind=kind, quote=quote.total)
+    case = opened(s)
+    for event in (s.approved(), s.shipped_back()):
+        case.apply(event)
+    scan = s.scanned(**skus)
+    case.apply(scan)
+    return case, s, scan, quote
+
+
+def test_a_matching_scan_yields_refunds_split_across_tenders() -> None:
+    """Parcel and units as asked: the refund events pay the quote back along the tenders."""
+    case, s, scan, quote = scanned_case()
+    before = case.snapshot()
+    found = refund_on_scan(case, scan, order=shop_order(), quote=quote, now=scan.at,
+                           refund_on_receipt=True, actor="warehouse:WH1")
+    assert case.snapshot() == before  # returned, not applied
+    assert found.reasons == ()
+    assert [(r.tender_id, r.amount) for r in found.refunds] == [
+        ("T1", cny("70.00")), ("T2", cny("30.00"))]
+    assert [e.id for e in found.events] == [f"{scan.id}/refund-1", f"{scan.id}/refund-2"]
+    for event in found.events:
+        assert case.apply(event)
+    assert case.state == "refund_pending"
+    for refund_id in ("R1-R1-1", "R1-R1-2"):
+        case.apply(s.submitted(refund_id))
+        case.apply(s.succeeded(refund_id))
+    assert (case.state, case.refunded) == ("refunded", quote.total)
+    again = refund_on_scan(case, scan, order=shop_order(), quote=quote, now=scan.at,
+                           refund_on_receipt=True)
+    assert again.events == ()
+    assert again.reasons == ("the case is 'refunded', no longer waiting on its receipt",)
+    assert all(case.apply(event) is False for event in found.events)
+    assert replay_many(case.history).cases["R1"] == case.snapshot()
+
+
+def test_a_scan_that_does_not_match_yields_reasons() -> None:
+    """Wrong units, no policy: nothing to apply, and every reason is said."""
+    case, _s, scan, quote = scanned_case(**{"SKU-1": 1, "SKU-9": 1})
+    found = refund_on_scan(case, scan, order=shop_order(), quote=quote, now=scan.at)
+    assert found.events == ()
+    assert found.reasons == (
+        "the policy does not refund on receipt (到仓即退)",
+        "SKU 'SKU-1': 1 scanned, 2 asked back",
+        "SKU 'SKU-2': 0 scanned, 1 asked back",
+        "SKU 'SKU-9': 1 scanned, 0 asked back",
+    )
+
+
+def test_a_scan_of_another_parcel_or_without_counts_yields_reasons() -> None:
+    """A wrong or missing tracking number, or no counts, is a reason; so is a scan not applied."""
+    case, s, _scan, quote = scanned_case()
+    other = attrs.evolve(s.scanned("YT999"), id="other-scan")
+    bare = attrs.evolve(other, tracking_number=None, items=())
+    assert refund_on_scan(case, other, order=shop_order(), quote=quote, now=other.at,
+                          refund_on_receipt=True).reasons == (
+        "the scan is not applied to the case: apply it first",
+        "tracking number 'YT999' was scanned but the return parcel is 'SF123'",
+    )
+    assert refund_on_scan(case, bare, order=shop_order(), quote=quote, now=bare.at,
+                          refund_on_receipt=True).reasons == (
+        "the scan is not applied to the case: apply it first",
+        "the scan carries no tracking number",
+        "the scan counted no units",
+    )
+
+
+def test_the_chart_needs_a_matching_scan_to_refund_before_inspection() -> None:
+    """A refund on receipt is refused when the parcel was not scanned in with its number."""
+    s = Script()
+    case = opened(s)
+    for event in (s.approved(), s.shipped_back(), s.scanned("YT999")):
+        case.apply(event)
+    with pytest.raises(InvalidTransition) as caught:
+        case.apply(s.issued())
+    assert caught.value.guard == "receipt_scanned"
+    auto = opened(t := Script("R2"))
+    for event in (t.approved(), t.shipped_back(),
+                  t.deadline(Deadline.MERCHANT_RECEIPT, hours=24 * 11)):
+        auto.apply(event)
+    assert auto.state == "received"
+    assert refund_on_scan(auto, t.scanned(), order=shop_order("R2"),
+                          quote=quote_refund(shop_order("R2"), request("R2")),
+                          now=t.now, refund_on_receipt=True).reasons[0] == (
+        "the scan is not applied to the case: apply it first")
+    with pytest.raises(InvalidTransition) as caught:
+        auto.apply(t.issued())
+    assert caught.value.guard == "receipt_scanned"
+
+
+def test_exchanges_are_not_refunded_on_scan() -> None:
+    """An exchange's parcel scanned in calls for no refund."""
+    case, _s, scan, quote = scanned_case(kind=ReturnKind.EXCHANGE)
+    found = refund_on_scan(case, scan, order=shop_order(), quote=quote, now=scan.at,
+                           refund_on_receipt=True)
+    assert found.reasons == ("exchange requests are not refunded on receipt",)
+    early = opened(Script("R1"))
+    assert refund_on_scan(early, scan, order=shop_order(), quote=quote, now=scan.at,
+                          refund_on_receipt=True).reasons[1] == (
+        "tracking number 'SF123' was scanned but none was shipped back")
+
+
+def test_a_scan_with_nothing_to_refund() -> None:
+    """A case that may refund nothing yields no events, and says so."""
+    order = shop_order()
+    nothing = quote_refund(order, request("R1"), already_refunded=[
+        Refund(id="X", amount=cny("100.00"), tender_id="T1")])
+    s = Script(quote=nothing.total)
+    case = opened(s)
+    for event in (s.approved(), s.shipped_back(), s.scanned()):
+        case.apply(event)
+    found = refund_on_scan(case, case.history[-1], order=order, quote=nothing,  # type: ignore[arg-type]
+                           now=s.now, refund_on_receipt=True)
+    assert (found.events, found.reasons) == ((), ("the case may refund nothing",))
+
+
+@pytest.mark.parametrize("change", ["type_case", "type_scan", "scan_case", "order", "quote",
+                                    "return_id", "now", "naive", "total", "lines"])
+def test_refund_on_scan_misuse(change: str) -> None:
+    """A scan, order or quote of another case, a bad time or total is a caller error."""
+    case, s, scan, quote = scanned_case()
+    args: dict[str, object] = {"case": case, "scan": scan, "order": shop_order(),
+                               "quote": quote, "now": scan.at, "refund_on_receipt": True}
+    expected: type[Exception] = InvalidRecord
+    if change == "type_case":
+        args["case"], expected = "R1", TypeError
+    elif change == "type_scan":
+        args["scan"], expected = s.approved(), TypeError
+    elif change == "scan_case":
+        args["scan"] = Script("R2").scanned()
+    elif change == "order":
+        args["order"] = shop_order("R2")
+    elif change == "quote":
+        args["quote"] = quote.total
+    elif change == "return_id":
+        args["quote"] = attrs.evolve(quote, return_id="R2")
+    elif change == "now":
+        args["now"] = scan.at - timedelta(seconds=1)
+    elif change == "naive":
+        args["now"] = scan.at.replace(tzinfo=None)
+    elif change == "total":
+        args["quote"] = quote_refund(shop_order(), [ReturnLine(order_line_id="L2", quantity=1)],
+                                     reason=Reason.SIZE_FIT)
+    else:
+        args["order"] = attrs.evolve(shop_order(), lines=shop_order().lines[:1],
+                                     tenders=(), paid_at=None)
+    with pytest.raises(expected):
+        refund_on_scan(**args)  # type: ignore[arg-type]
+
+
+def test_scanned_items_check_themselves() -> None:
+    """A scan counts positive units of each SKU once, with text fields."""
+    with pytest.raises(InvalidRecord) as caught:
+        ScannedItem(sku="SKU-1", quantity=0)
+    assert caught.value.field == "quantity"
+    s = Script()
+    with pytest.raises(InvalidRecord) as caught:
+        Received(id="r", case_id="R1", at=T0, actor="w",
+                 items=(ScannedItem(sku="A", quantity=1), ScannedItem(sku="A", quantity=2)))
+    assert caught.value.field == "items"
+    with pytest.raises(InvalidRecord) as caught:
+        attrs.evolve(s.scanned(), warehouse=" ")
+    assert caught.value.field == "warehouse"
+    assert s.scanned().items == (ScannedItem(sku="SKU-1", quantity=2),
+                                 ScannedItem(sku="SKU-2", quantity=1))

@@ -44,6 +44,7 @@ from refundcore.lifecycle.events import (
     ShippedBack,
 )
 from refundcore.lifecycle.replay import CaseState, Rejection, Replay, replay_many
+from refundcore.lifecycle.scan import ScanRefund, refund_on_scan
 
 __all__ = [
     "Approved",
@@ -82,8 +83,10 @@ __all__ = [
     "Resolved",
     "ReturnCase",
     "ReturnLifecycle",
+    "ScanRefund",
     "ScannedItem",
     "ShippedBack",
     "diagram",
+    "refund_on_scan",
     "replay_many",
 ]
