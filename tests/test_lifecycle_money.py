@@ -22,10 +22,13 @@ from refundcore import (
 from refundcore.errors import InvalidRecord, InvalidTransition
 from refundcore.lifecycle import (
     Deadline,
+    DeadlinePassed,
+    Deadlines,
     Negotiated,
     Received,
     ReturnCase,
     ScannedItem,
+    overdue,
     refund_on_scan,
     replay_many,
 )
@@ -345,3 +348,85 @@ def test_scanned_items_check_themselves() -> None:
     assert caught.value.field == "warehouse"
     assert s.scanned().items == (ScannedItem(sku="SKU-1", quantity=2),
                                  ScannedItem(sku="SKU-2", quantity=1))
+
+
+# -- refunds not paid out in time (退款处理不及时) ------------------------------------------
+
+
+def test_overdue_lists_refunds_not_paid_out_in_time() -> None:
+    """Cases owing money past the refund-processing time are listed, longest overdue first."""
+    slow = Script("R1", kind=ReturnKind.REFUND_ONLY)
+    slow_case = opened(slow)
+    approval = slow.approved()
+    slow_case.apply(approval)
+    for event in (slow.issued("F1", cny("40.00")), slow.submitted("F1"), slow.failed("F1")):
+        slow_case.apply(event)  # failing and retrying does not restart the clock
+    later = Script("R2", start=T0 + timedelta(hours=10))
+    later_case = opened(later)
+    for event in (later.approved(), later.shipped_back(), later.received()):
+        later_case.apply(event)
+    inspected = later.inspected()
+    later_case.apply(inspected)
+    paid = Script("R3", kind=ReturnKind.REFUND_ONLY)
+    paid_case = opened(paid)
+    for event in (paid.approved(), paid.issued(), paid.submitted(), paid.succeeded()):
+        paid_case.apply(event)
+    waiting = opened(Script("R4"))
+    now = inspected.at + timedelta(days=4)
+    assert slow_case.refund_due_since == approval.at
+    assert paid_case.refund_due_since is None
+    report = overdue([later_case, paid_case, slow_case, waiting], now)
+    assert [(o.case_id, o.state, o.deadline) for o in report] == [
+        ("R1", "refund_pending", Deadline.REFUND_PROCESSING),
+        ("R2", "inspected", Deadline.REFUND_PROCESSING)]
+    first = report[0]
+    assert (first.due_since, first.overdue_since) == (approval.at,
+                                                      approval.at + timedelta(hours=72))
+    assert first.late_by == now - first.overdue_since
+    assert (first.outstanding, report[1].outstanding) == (QUOTE, QUOTE)
+    assert overdue([later_case], inspected.at + timedelta(hours=72)) == ()  # due, not late yet
+    restored = ReturnCase.restore(slow_case.state, slow_case.history)
+    assert restored.refund_due_since == slow_case.refund_due_since
+
+
+def test_a_reversal_restarts_the_clock_and_deadlines_are_configurable() -> None:
+    """A refund taken back after the case was refunded is due again from the reversal."""
+    s = Script(kind=ReturnKind.REFUND_ONLY)
+    case = ReturnCase.open(s.requested(), deadlines=Deadlines(refund_processing=timedelta(
+        hours=1)))
+    for event in (s.approved(), s.issued(), s.submitted(), s.succeeded()):
+        case.apply(event)
+    reversal = s.reversed()
+    case.apply(reversal)
+    assert case.refund_due_since == reversal.at
+    (late,) = overdue([case], reversal.at + timedelta(hours=2))
+    assert (late.overdue_since, late.late_by) == (reversal.at + timedelta(hours=1),
+                                                  timedelta(hours=1))
+
+
+def test_exchanges_owe_nothing_and_the_clock_is_never_fired() -> None:
+    """An inspected exchange is never overdue; no DeadlinePassed stands for the refund clock."""
+    s = Script(kind=ReturnKind.EXCHANGE, quote=NOTHING)
+    case = opened(s)
+    for event in (s.approved(), s.shipped_back(), s.received(),
+                  s.inspected(refundable=NOTHING)):
+        case.apply(event)
+    assert case.refund_due_since is not None
+    assert overdue([case], s.now + timedelta(days=30)) == ()
+    assert case.tick(s.now + timedelta(days=30)) == ()
+    with pytest.raises(InvalidRecord) as caught:
+        DeadlinePassed(id="d", case_id="R1", at=T0, actor="platform",
+                       deadline=Deadline.REFUND_PROCESSING)
+    assert caught.value.field == "deadline"
+    with pytest.raises(InvalidRecord):
+        Deadlines(refund_processing=timedelta(0))
+    assert Deadlines().duration(Deadline.REFUND_PROCESSING) == timedelta(hours=72)
+
+
+def test_overdue_misuse() -> None:
+    """Overdue wants an aware time and return cases."""
+    case = opened(Script())
+    with pytest.raises(InvalidRecord):
+        overdue([case], T0.replace(tzinfo=None))
+    with pytest.raises(TypeError):
+        overdue(["R1"], T0)  # type: ignore[list-item]

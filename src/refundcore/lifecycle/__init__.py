@@ -43,6 +43,7 @@ from refundcore.lifecycle.events import (
     ScannedItem,
     ShippedBack,
 )
+from refundcore.lifecycle.overdue import Overdue, overdue
 from refundcore.lifecycle.replay import CaseState, Rejection, Replay, replay_many
 from refundcore.lifecycle.scan import ScanRefund, refund_on_scan
 
@@ -65,6 +66,7 @@ __all__ = [
     "OrderLifecycle",
     "OrderPaid",
     "OrderShipped",
+    "Overdue",
     "Party",
     "ReceiptConfirmed",
     "Received",
@@ -87,6 +89,7 @@ __all__ = [
     "ScannedItem",
     "ShippedBack",
     "diagram",
+    "overdue",
     "refund_on_scan",
     "replay_many",
 ]

@@ -69,6 +69,10 @@ WHY_NOT: dict[str, str] = {
 }
 
 
+#: The states in which a case owes the buyer money (the refund-processing clock runs).
+_OWING = frozenset({"inspected", "refund_pending"})
+
+
 @attrs.define
 class RefundData:
     """One refund of a case and its state in the refund chart."""
@@ -93,6 +97,7 @@ class ReturnData:
     refunds: dict[str, RefundData] = attrs.Factory(dict)
     receipt: Received | None = None
     replacement: Shipment | None = None
+    refund_due_since: datetime | None = None
 
     # -- guards (side-effect free) -------------------------------------------------------
 
@@ -213,6 +218,10 @@ class ReturnData:
         """Fold ``fact``, taking the case from ``source`` to ``target``, into the record."""
         if source != target:
             self.entered_at = fact.at
+            if target not in _OWING:
+                self.refund_due_since = None
+            elif source not in _OWING:
+                self.refund_due_since = fact.at
         kind = type(fact)
         if kind is RefundIssued:
             self.refunds[fact.refund.id] = RefundData(fact.refund)

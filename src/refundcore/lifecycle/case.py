@@ -491,6 +491,22 @@ class ReturnCase(_Case):
         return self._data.replacement  # type: ignore[no-any-return]
 
     @property
+    def deadlines(self) -> Deadlines:
+        """The durations of the case's clocks."""
+        return self._data.deadlines  # type: ignore[no-any-return]
+
+    @property
+    def refund_due_since(self) -> datetime | None:
+        """When the case started to owe the buyer a refund, while it does (else ``None``).
+
+        The refund-processing clock (:attr:`Deadlines.refund_processing`)
+        counts from here: the case entered ``inspected`` or ``refund_pending``
+        from a state that owed nothing. Issuing, failing or retrying refunds
+        does not restart it; a reversal after the case was refunded does.
+        """
+        return self._data.refund_due_since  # type: ignore[no-any-return]
+
+    @property
     def refunds(self) -> tuple[tuple[Refund, str], ...]:
         """Each refund with its state in :class:`RefundLifecycle`, in issue order."""
         return tuple((r.refund, r.state) for r in self._data.refunds.values())

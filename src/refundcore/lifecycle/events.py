@@ -392,6 +392,9 @@ class DeadlinePassed(Event):
 
     def _check(self, check: Checker) -> None:
         check.member("deadline", Deadline)
+        if self.deadline is Deadline.REFUND_PROCESSING:
+            check.fail("deadline", "is a report, not an action: no platform pays a refund out "
+                       "for the merchant (see overdue())", self.deadline)
 
 
 # -- order -------------------------------------------------------------------------------
