@@ -118,6 +118,12 @@ class _CaseMachine(RuleBasedStateMachine):
         assert self.snapshot() == before
 
     @invariant()
+    def history_is_in_time_order(self) -> None:
+        """Whatever was applied, refused or fired, the history never goes back in time."""
+        times = [event.at for event in self.case.history]
+        assert times == sorted(times)
+
+    @invariant()
     def version_is_history_length(self) -> None:
         """The version is the number of distinct events applied."""
         assert self.case.version == len(self.case.history)
