@@ -3,8 +3,11 @@
 Every state change of an order, a return case and a refund goes through a
 python-statemachine chart; every change is an event that is recorded,
 replayable and explainable. :class:`ReturnCase` applies events one at a time
-through the charts; :func:`replay_many` replays many cases' events through a
-transition table compiled once from the same charts.
+through the charts, in time order and run to completion; :func:`replay_many`
+replays many cases' events through a transition table compiled once from the
+same charts. :func:`refund_on_scan` gives the refund events a warehouse scan
+calls for (到仓即退), and :func:`overdue` lists the refunds not paid out in
+time (退款处理不及时).
 """
 
 from __future__ import annotations

@@ -223,7 +223,8 @@ class _Case:
         Its hooks (``on_enter_<state>``, ``after_<event>``, ``after_transition``,
         ...) are called while an event is applied, with the event as ``fact``;
         if one raises, the case is left unchanged and the error reaches the
-        caller of :meth:`apply`.
+        caller of :meth:`apply`. A hook may apply further events to the case:
+        they run after the current event commits (see :meth:`apply`).
 
         Raises:
             UnknownHook: a hook names no state or event of the chart, or the
