@@ -40,6 +40,7 @@ from refundcore.lifecycle.events import (
     Resolved,
     ShippedBack,
 )
+from refundcore.lifecycle.order_refunds import OrderRefunds, OverRefund
 from refundcore.lifecycle.replay import CaseState, Rejection, Replay, replay_many
 
 __all__ = [
@@ -59,7 +60,9 @@ __all__ = [
     "OrderDelivered",
     "OrderLifecycle",
     "OrderPaid",
+    "OrderRefunds",
     "OrderShipped",
+    "OverRefund",
     "Party",
     "ReceiptConfirmed",
     "Received",
