@@ -79,22 +79,27 @@ def _max_flow(demands: list[tuple[frozenset[str], int]], worth: Mapping[str, int
     """How much of ``demands`` (amount by set of lines) the lines' ``worth`` can carry.
 
     A bipartite max flow (Edmonds-Karp): source to each demand (its amount),
-    demand to each of its lines (unbounded), line to sink (its worth). An
-    order has a handful of cases and lines, so a dense matrix is enough.
+    demand to each of its lines (unbounded), line to sink (its worth). Lines
+    named by exactly the same demands are one node (their worth added up) and
+    lines no demand names are left out, so the graph has at most a node per
+    demand and per distinct set of demands however many lines the order has.
     """
-    lines = list(worth)
-    first_line = len(demands) + 1
-    size = first_line + len(lines) + 1
+    groups: dict[frozenset[int], int] = {}
+    for line, value in worth.items():
+        members = frozenset(i for i, (scope, _) in enumerate(demands, start=1) if line in scope)
+        if members:
+            groups[members] = groups.get(members, 0) + value
+    first_group = len(demands) + 1
+    size = first_group + len(groups) + 1
     sink = size - 1
     unbounded = sum(worth.values()) + sum(amount for _, amount in demands) + 1
     room = [[0] * size for _ in range(size)]
-    position = {line: first_line + j for j, line in enumerate(lines)}
-    for i, (scope, amount) in enumerate(demands, start=1):
+    for i, (_, amount) in enumerate(demands, start=1):
         room[0][i] = amount
-        for line in scope:
-            room[i][position[line]] = unbounded
-    for line, node in position.items():
-        room[node][sink] = worth[line]
+    for node, (members, value) in enumerate(groups.items(), start=first_group):
+        for i in members:
+            room[i][node] = unbounded
+        room[node][sink] = value
     flow = 0
     while True:
         parent = [-1] * size
@@ -354,14 +359,14 @@ class OrderRefunds:
     def _line_worth(self) -> dict[str, int]:
         if self._worth is None:
             order = self._order
-            # A whole line, refund-only, for a merchant fault: what was paid for it and its
-            # shipping share, with no charge taken off. The lines add up to the payable.
-            self._worth = {
-                line.id: quote_refund(
-                    order, [ReturnLine(order_line_id=line.id, quantity=line.quantity)],
-                    reason=Reason.QUALITY_DEFECT, kind=ReturnKind.REFUND_ONLY).total.minor
-                for line in order.lines
-            }
+            # Every line back, refund-only, for a merchant fault: each line's total is what was
+            # paid for it with its shipping share and no charge taken off, and the lines add
+            # up to the payable (no shipping is left over for the whole-order adjustment).
+            whole = quote_refund(
+                order, [ReturnLine(order_line_id=line.id, quantity=line.quantity)
+                        for line in order.lines],
+                reason=Reason.QUALITY_DEFECT, kind=ReturnKind.REFUND_ONLY)
+            self._worth = {line.order_line_id: line.total.minor for line in whole.lines}
         return self._worth
 
     def _room(self, case: ReturnCase, refund_id: str | None) -> int:
