@@ -187,14 +187,20 @@ def _unique(
     if (records.distinct_ids if type(records) is _Batch else len(set(ids)) == len(ids)):
         return records  # (a batch from from_tuples knows whether its ids are distinct)
     counts = Counter(ids)
+    # Whether all the records given one id are equal, found in one pass over the side.
+    first: dict[str, Any] = {}
+    equal: dict[str, bool] = {}
+    for record in records:
+        if counts[record.id] > 1:
+            earlier = first.setdefault(record.id, record)
+            equal[record.id] = equal.get(record.id, True) and earlier == record
     keep: list[Any] = []
     seen: dict[str, Any] = {}
     for position, record in enumerate(records):
         if counts[record.id] == 1:
             keep.append(record)
             continue
-        group = [r for r in records if r.id == record.id]
-        if all(r == group[0] for r in group):
+        if equal[record.id]:
             if record.id in seen:
                 reason = "the same record is given twice"
             else:
@@ -330,7 +336,10 @@ def _duplicates(
         for j in compress(scan, map(orders.__contains__, order_column)):
             if refs_column[j] is None:
                 holders.setdefault((None, records[j].order_id), []).append(j)
-    by_key: dict[Any, dict[tuple[Any, ...], list[int]]] = {}  # per shared holding
+    # Per shared holding, each full key's original: the first record by id that a pass
+    # used, else the first by id (-1: nobody else holds the key). Found once per key, so
+    # that n records repeating one key cost n steps, not n squared.
+    by_key: dict[Any, dict[tuple[Any, ...], int]] = {}
     duplicate_of: dict[int, int] = {}
     rest: list[int] = []
     for j, ref in zip(left, left_refs, strict=True):
@@ -341,21 +350,30 @@ def _duplicates(
             continue
         keyed = by_key.get(holding)
         if keyed is None:
-            keyed = by_key[holding] = {}
-            for k in group:
-                keyed.setdefault(key(records[k]), []).append(k)
-        same = keyed[key(records[j])]
-        if len(same) == 1:
-            rest.append(j)
-            continue
-        same = sorted(same, key=lambda k: records[k].id)
-        originals = [k for k in same if used[k]]
-        original = originals[0] if originals else same[0]
-        if original == j:
+            keyed = by_key[holding] = _originals(records, group, used, key)
+        original = keyed[key(records[j])]
+        if original == -1 or original == j:
             rest.append(j)
         else:
             duplicate_of[j] = original
     return duplicate_of, rest
+
+
+def _originals(
+    records: Sequence[Any], group: list[int], used: bytes, key: Any
+) -> dict[tuple[Any, ...], int]:
+    """Each full key held in ``group``: its original, or -1 when one record alone holds it."""
+    same: dict[tuple[Any, ...], list[int]] = {}
+    for k in group:
+        same.setdefault(key(records[k]), []).append(k)
+    originals: dict[tuple[Any, ...], int] = {}
+    for full, holders in same.items():
+        if len(holders) == 1:
+            originals[full] = -1
+            continue
+        was_used = [k for k in holders if used[k]]
+        originals[full] = min(was_used or holders, key=lambda k: records[k].id)
+    return originals
 
 
 def reconcile(

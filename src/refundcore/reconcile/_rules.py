@@ -16,7 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, islice, repeat
 from operator import is_not, ne, not_, setitem
-from typing import Final
+from typing import Any, Final
 
 from refundcore.errors import InvalidAmount
 from refundcore.reconcile._records import LineKind
@@ -231,16 +231,25 @@ class _ExactReference(Rule):
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
         ledger, statement = work.ledger, work.statement
-        ls = _sort_ids(ls, ledger)
-        ss = _sort_ids(ss, statement)
-        for flow in sorted({LEDGER_FLOW_BY_ID[id(ledger[i].kind)] for i in ls}):
-            lf = [i for i in ls if LEDGER_FLOW_BY_ID[id(ledger[i].kind)] == flow]
-            sf = [j for j in ss if LINE_FLOW_BY_ID[id(statement[j].kind)] == flow]
+        lflows: dict[int, list[int]] = {}
+        for i in _sort_ids(ls, ledger):
+            lflows.setdefault(LEDGER_FLOW_BY_ID[id(ledger[i].kind)], []).append(i)
+        sflows: dict[int, list[int]] = {}
+        for j in _sort_ids(ss, statement):
+            sflows.setdefault(LINE_FLOW_BY_ID[id(statement[j].kind)], []).append(j)
+        for flow in sorted(lflows):
+            lf, sf = lflows[flow], sflows.get(flow, [])
+            # Each entry, in id order, takes the first free line (by id) with its amount,
+            # fee and currency: a queue per signature, so that n equal records cost n steps.
+            queues: dict[tuple[int, int, str], deque[int]] = {}
+            for j in sf:
+                s = statement[j]
+                queues.setdefault((s.gross_minor, s.fee_minor, s.currency), deque()).append(j)
             for i in lf:
-                for j in sf:
-                    if not work.sused[j] and _signature_equal(work, i, j):
-                        work.pair(self.name, i, j)
-                        break
+                e = ledger[i]
+                queue = queues.get((e.amount_minor, e.fee_minor, e.currency))
+                if queue:
+                    work.pair(self.name, i, queue.popleft())
             lrest = [i for i in lf if not work.lused[i]]
             srest = [j for j in sf if not work.sused[j]]
             if len(lrest) == 1 and len(srest) == 1:
@@ -260,6 +269,47 @@ def exact_reference() -> Rule:
 def _refs_compatible(a: str | None, b: str | None) -> bool:
     """Two records whose references are both known and differ are different transactions."""
     return a is None or b is None or a == b
+
+
+#: A key part standing for any reference (never a reference itself: those are str or None).
+_ANY: Final = object()
+
+
+class _FirstFree:
+    """Lists of records in a fixed order, each answering its first record not yet ``used``.
+
+    Each list keeps a cursor past the records found used, which never become free again,
+    so that all the questions asked of a list cost its length in all.
+    """
+
+    __slots__ = ("lists", "used")
+
+    def __init__(self, used: bytearray) -> None:
+        self.used = used
+        self.lists: dict[object, list[Any]] = {}  # key: [cursor, (rank, index), ...]
+
+    def add(self, key: object, rank: int, index: int) -> None:
+        """Append the record at ``index``, of position ``rank`` in the order, to ``key``'s list."""
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = [1]
+        found.append((rank, index))
+
+    def first(self, keys: Sequence[object]) -> int | None:
+        """The free record first in the order among ``keys``' lists, or None."""
+        best: tuple[int, int] | None = None
+        used = self.used
+        for key in keys:
+            found = self.lists.get(key)
+            if found is None:
+                continue
+            cursor = found[0]
+            while cursor < len(found) and used[found[cursor][1]]:
+                cursor += 1
+            found[0] = cursor
+            if cursor < len(found) and (best is None or found[cursor] < best):
+                best = found[cursor]
+        return None if best is None else best[1]
 
 
 class _CompositeKey(Rule):
@@ -285,19 +335,31 @@ class _CompositeKey(Rule):
         for key in sorted(lgroups):
             ss = _sort_ids(buckets[key], statement)
             ls = _sort_ids(lgroups[key], ledger)
-            # Records that also agree on fee and currency first, then the rest, in id order.
+            if len(ls) == 1 and len(ss) == 1:  # the usual case
+                i, j = ls[0], ss[0]
+                if _refs_compatible(ledger[i].reference, statement[j].reference):
+                    work.pair(self.name, i, j)
+                continue
+            # Records that also agree on fee and currency first, then the rest; each entry
+            # in id order takes the first free line by id whose reference is compatible.
             for exact in (True, False):
+                free = _FirstFree(work.sused)
+                for rank, j in enumerate(ss):
+                    s = statement[j]
+                    sig = (s.fee_minor, s.currency) if exact else None
+                    free.add((sig, _ANY), rank, j)
+                    free.add((sig, s.reference), rank, j)
                 for i in ls:
                     if work.lused[i]:
                         continue
-                    for j in ss:
-                        if (
-                            not work.sused[j]
-                            and (not exact or _signature_equal(work, i, j))
-                            and _refs_compatible(ledger[i].reference, statement[j].reference)
-                        ):
-                            work.pair(self.name, i, j)
-                            break
+                    e = ledger[i]
+                    sig = (e.fee_minor, e.currency) if exact else None
+                    # A line without a reference suits any entry; one with a reference
+                    # suits an entry without one or with the same one.
+                    j = (free.first([(sig, _ANY)]) if e.reference is None
+                         else free.first([(sig, None), (sig, e.reference)]))
+                    if j is not None:
+                        work.pair(self.name, i, j)
 
 
 def composite_key() -> Rule:
