@@ -10,16 +10,19 @@ many-to-one, one-to-many.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from heapq import heapify, heappop, heappush
 from itertools import compress, islice, repeat
 from operator import is_not, ne, not_, setitem
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount
-from refundcore.reconcile._records import LineKind
+from refundcore.ledger import LedgerEntry
+from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._work import (
     LEDGER_FLOW_BY_ID,
     LINE_FLOW_BY_ID,
@@ -356,10 +359,10 @@ class _CompositeKey(Rule):
                     sig = (e.fee_minor, e.currency) if exact else None
                     # A line without a reference suits any entry; one with a reference
                     # suits an entry without one or with the same one.
-                    j = (free.first([(sig, _ANY)]) if e.reference is None
-                         else free.first([(sig, None), (sig, e.reference)]))
-                    if j is not None:
-                        work.pair(self.name, i, j)
+                    found = (free.first([(sig, _ANY)]) if e.reference is None
+                             else free.first([(sig, None), (sig, e.reference)]))
+                    if found is not None:
+                        work.pair(self.name, i, found)
 
 
 def composite_key() -> Rule:
@@ -397,6 +400,10 @@ def _count(value: object, what: str) -> int:
 
 
 _FORBIDDEN: Final = None
+
+#: A tolerant bucket of at most this many entry-line pairs (entries times lines) is solved
+#: optimally; a larger one cheapest pair first (see ``_Tolerant._greedy``).
+_OPTIMAL_PAIRS: Final = 256
 
 
 def _assign(cost: list[list[int | None]]) -> list[tuple[int, int]]:
@@ -557,6 +564,13 @@ class _Tolerant(Rule):
             self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
 
     def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Pair within one bucket: optimally when it is small, else cheapest first."""
+        if len(ls) * len(ss) <= _OPTIMAL_PAIRS:
+            self._optimal(work, ls, ss)
+        else:
+            self._greedy(work, ls, ss)
+
+    def _optimal(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Least-total-cost assignment within one bucket; ties are flagged ambiguous."""
         matrix = [[self.cost(work, i, j) for j in ss] for i in ls]
         if all(c is None for row in matrix for c in row):
@@ -582,6 +596,131 @@ class _Tolerant(Rule):
                     ambiguous.update((r, r2))
         for r, c in chosen:
             work.pair(self.name, ls[r], ss[c], ambiguous=r in ambiguous)
+
+
+    def _greedy(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Cheapest pair first within a large bucket, in bounded work (``ls``, ``ss`` by id).
+
+        The pairs are those of taking, again and again, the free pair of least cost,
+        of those equally cheap the one whose entry and then line comes first by id.
+        Records alike in every field the cost reads form a class; the work is done on
+        classes, so that n equal records cost n steps, and only line classes whose net
+        lies within the tolerance of an entry class's are ever costed. A pair is
+        ambiguous when another pair of the same two classes was made (a swap costs the
+        same), or when its entry or its line had another free candidate at that cost.
+        """
+        ledger, statement = work.ledger, work.statement
+        lused, sused = work.lused, work.sused
+        lclasses, lmembers = _classes(ls, lambda i: _ledger_class(ledger[i]))
+        sclasses, smembers = _classes(ss, lambda j: _line_class(statement[j]))
+        # Line classes by currency and kind of movement, sorted by net, to find by bisection.
+        by_flow: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for b, (currency, flow, _, net, _) in enumerate(sclasses):
+            by_flow.setdefault((currency, flow), []).append((net, b))
+        for sorted_classes in by_flow.values():
+            sorted_classes.sort()
+        limit, window = self.limit, self.days
+        levels: dict[int, list[tuple[int, int]]] = {}  # cost: (entry class, line class)
+        for a, (currency, flow, ref, net, amount, due) in enumerate(lclasses):
+            candidates = by_flow.get((currency, flow))
+            if not candidates:
+                continue
+            ratio = limit.ratio
+            reach = max(limit.absolute, ratio.numerator * abs(amount) // ratio.denominator)
+            start = bisect_left(candidates, (net - reach, -1))
+            for s_net, b in islice(candidates, start, None):
+                if s_net > net + reach:
+                    break
+                s_ref, s_due = sclasses[b][2], sclasses[b][4]
+                difference = abs(s_net - net)
+                days = abs((s_due - due).days)
+                if (
+                    days > window
+                    or not _refs_compatible(ref, s_ref)
+                    or not limit.allows(difference, amount)
+                ):
+                    continue
+                levels.setdefault(difference * (window + 1) + days, []).append((a, b))
+        lnext = [0] * len(lclasses)  # the first member of a class that may still be free
+        snext = [0] * len(sclasses)
+        lfree = [len(members) for members in lmembers]
+        sfree = [len(members) for members in smembers]
+
+        def first_free(members: list[int], cursor: list[int], c: int, used: bytearray) -> int:
+            k = cursor[c]
+            while k < len(members) and used[members[k]]:
+                k += 1
+            cursor[c] = k
+            return members[k] if k < len(members) else -1
+
+        chosen: list[tuple[int, int, int, int, bool]] = []  # i, j, class a, class b, alone
+        made: Counter[tuple[int, int]] = Counter()
+        lrank = {i: r for r, i in enumerate(ls)}
+        srank = {j: r for r, j in enumerate(ss)}
+        for cost in sorted(levels):
+            adjacent: dict[int, list[int]] = {}
+            back: dict[int, list[int]] = {}
+            for a, b in levels[cost]:
+                adjacent.setdefault(a, []).append(b)
+                back.setdefault(b, []).append(a)
+            # The entry classes' first free members, merged by id order (ls is by id).
+            heap = []
+            for a in adjacent:
+                i = first_free(lmembers[a], lnext, a, lused)
+                if i != -1:
+                    heap.append((lrank[i], i, a))
+            heapify(heap)
+            while heap:
+                _, i, a = heappop(heap)
+                best = best_class = -1
+                for b in adjacent[a]:
+                    j = first_free(smembers[b], snext, b, sused)
+                    if j != -1 and (best == -1 or srank[j] < srank[best]):
+                        best, best_class = j, b
+                if best == -1:
+                    continue  # no free line at this cost for the class: done with it here
+                others = sum(sfree[b] for b in adjacent[a]) - 1
+                rivals = sum(lfree[c] for c in back[best_class]) - 1
+                lused[i] = sused[best] = 1
+                lfree[a] -= 1
+                sfree[best_class] -= 1
+                chosen.append((i, best, a, best_class, others == 0 and rivals == 0))
+                made[(a, best_class)] += 1
+                i = first_free(lmembers[a], lnext, a, lused)
+                if i != -1:
+                    heappush(heap, (lrank[i], i, a))
+        for i, j, a, b, alone in chosen:
+            lused[i] = sused[j] = 0  # pair() marks them again
+            work.pair(self.name, i, j, ambiguous=not alone or made[(a, b)] > 1)
+
+
+def _classes(
+    indices: list[int], class_of: Callable[[int], tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[list[int]]]:
+    """The distinct classes of ``indices`` in order of first appearance, and their members."""
+    found: dict[tuple[Any, ...], int] = {}
+    classes: list[tuple[Any, ...]] = []
+    members: list[list[int]] = []
+    for k in indices:
+        key = class_of(k)
+        c = found.setdefault(key, len(classes))
+        if c == len(classes):
+            classes.append(key)
+            members.append([])
+        members[c].append(k)
+    return classes, members
+
+
+def _ledger_class(e: LedgerEntry) -> tuple[Any, ...]:
+    """What the tolerant cost reads of an entry: currency, flow, reference, net, amount, date."""
+    return (e.currency, LEDGER_FLOW_BY_ID[id(e.kind)], e.reference, e.amount_minor - e.fee_minor,
+            e.amount_minor, ledger_date(e))
+
+
+def _line_class(s: StatementLine) -> tuple[Any, ...]:
+    """What the tolerant cost reads of a line: currency, flow, reference, net, date."""
+    return (s.currency, LINE_FLOW_BY_ID[id(s.kind)], s.reference, s.gross_minor - s.fee_minor,
+            line_date(s))
 
 
 def tolerance(
