@@ -69,15 +69,6 @@ def _sort_ids(indices: Sequence[int], records: Sequence[object]) -> list[int]:
     return sorted(indices, key=lambda k: records[k].id)  # type: ignore[attr-defined]
 
 
-def _signature_equal(work: Work, i: int, j: int) -> bool:
-    e, s = work.ledger[i], work.statement[j]
-    return (
-        e.amount_minor == s.gross_minor
-        and e.fee_minor == s.fee_minor
-        and e.currency == s.currency
-    )
-
-
 def _mark(used: bytearray, indices: Iterable[int]) -> None:
     """Set ``used`` at each of ``indices``, in one C-level pass."""
     # operator.setitem is called faster than the bytearray's own __setitem__ wrapper.
@@ -627,8 +618,9 @@ class _Tolerant(Rule):
                 continue
             ratio = limit.ratio
             reach = max(limit.absolute, ratio.numerator * abs(amount) // ratio.denominator)
-            start = bisect_left(candidates, (net - reach, -1))
-            for s_net, b in islice(candidates, start, None):
+            # Indexing from the bisection, not islice: islice would step over the start.
+            for k in range(bisect_left(candidates, (net - reach, -1)), len(candidates)):
+                s_net, b = candidates[k]
                 if s_net > net + reach:
                     break
                 s_ref, s_due = sclasses[b][2], sclasses[b][4]
