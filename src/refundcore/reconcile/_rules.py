@@ -725,7 +725,9 @@ def tolerance(
     candidates the pass chooses the assignment with the fewest unpaired
     records and then the least total cost (amount difference first, then
     days), never first-come; a pair that another at the same cost could
-    replace is flagged ambiguous. The first tolerance rule also decides when
+    replace is flagged ambiguous. A bucket of more than 256 entry-line pairs
+    is paired cheapest pair first instead (least cost, then entry id, then
+    line id), in near-linear time. The first tolerance rule also decides when
     a reference-matched difference counts as rounding.
 
     Args:
