@@ -33,6 +33,7 @@ from refundcore.reconcile import (
 )
 from refundcore.reconcile import _explain as explain_module
 from refundcore.reconcile import _rules as rules_module
+from strategies_reconcile import PERIOD, messy
 
 AT = datetime(2026, 10, 1, 9, tzinfo=timezone(timedelta(hours=8)))
 DUE = date(2026, 10, 3)
@@ -404,3 +405,26 @@ def test_composite_key_pairs_as_the_first_come_scan(bucket):
     assert {(o.ledger_ids[0], o.statement_ids[0]) for o in (*result.matches, *result.breaks)
             if o.rule == "composite_key"} == expected
 
+
+
+@PROPERTY
+@given(messy(), st.randoms(use_true_random=False))
+def test_cheapest_first_accounts_for_every_record_whatever_the_input_order(data, rnd):
+    """Forced on every bucket, the large-bucket rule keeps each record once, in any order."""
+    ledger, statement = data
+    shuffled_l, shuffled_s = list(ledger), list(statement)
+    rnd.shuffle(shuffled_l)
+    rnd.shuffle(shuffled_s)
+    with patch.object(rules_module, "_OPTIMAL_PAIRS", 0):
+        first = reconcile(ledger, statement, period=PERIOD)
+        second = reconcile(shuffled_l, shuffled_s, period=PERIOD)
+    seen = Counter()
+    for outcome in (*first.matches, *first.breaks, *first.open_items):
+        seen.update(("ledger", i) for i in outcome.ledger_ids)
+        seen.update(("statement", i) for i in outcome.statement_ids)
+    expected = Counter(("ledger", e.id) for e in ledger)
+    expected.update(("statement", s.id) for s in statement)
+    assert seen == expected
+    assert first.matches == second.matches
+    assert first.breaks == second.breaks
+    assert first.summary == second.summary
