@@ -133,6 +133,29 @@ def test_subsidy_difference_between_subsidy_records():
     assert b.category is Category.SUBSIDY_DIFFERENCE
 
 
+def test_coupon_not_deducted_when_the_gross_is_over_by_exactly_the_shop_coupon():
+    """A gross over by exactly the entry's merchant-funded coupon is a coupon not deducted."""
+    parts = {Component.GOODS: Money.of("100.00", "CNY"),
+             Component.MERCHANT_DISCOUNT: Money.of("-8.00", "CNY")}
+    entry = sale("E1", "92.00", reference="T1", components=parts)
+    b = only_break(reconcile([entry], [line("S1", "100.00", reference="T1")]))
+    assert b.category is Category.COUPON_NOT_DEDUCTED
+    assert b.explanation.headline == (
+        "the platform did not deduct the shop's coupon: 8.00 CNY expected off the amount, "
+        "gross 100.00 CNY against 92.00 CNY")
+    other = only_break(reconcile([entry], [line("S1", "99.00", reference="T1")]))
+    assert other.category is Category.AMOUNT_MISMATCH
+
+
+def test_an_unbooked_chargeback_is_its_own_category():
+    """A dispute line nobody booked is a chargeback; any other unbooked line stays unexpected."""
+    result = reconcile([], [line("CB1", "-50.00", kind=LineKind.DISPUTE, reference="CB1"),
+                            line("X1", "5.00", kind=LineKind.ADJUSTMENT, reference="X1")])
+    assert [(b.category, b.statement_ids) for b in result.breaks] == [
+        (Category.UNEXPECTED_ON_STATEMENT, ("X1",)), (Category.CHARGEBACK, ("CB1",))]
+    assert result.breaks[1].explanation.headline == "a chargeback of -50.00 CNY that nobody booked"
+
+
 def test_currency_mismatch_names_both_currencies():
     """A pair in two currencies is a currency mismatch with a difference per currency."""
     b = only_break(reconcile([sale("E1", "10.00", reference="T1")],
@@ -203,10 +226,10 @@ def test_duplicate_in_ledger_without_a_statement_line():
 
 
 def test_unexpected_chargeback_nobody_booked():
-    """A dispute on the statement with no ledger entry is unexpected, named as a chargeback."""
+    """A dispute on the statement with no ledger entry is a chargeback break, named as one."""
     b = only_break(reconcile([], [line("CB1", "-25.00", kind=LineKind.DISPUTE, reference="T9",
                                        raw_type="chargeback")]))
-    assert b.category is Category.UNEXPECTED_ON_STATEMENT
+    assert b.category is Category.CHARGEBACK
     assert "a chargeback (chargeback) of -25.00 CNY that nobody booked" in str(b.explanation)
     assert b.explanation.breakdown == "net −25.00 CNY = gross −25.00 CNY"
 

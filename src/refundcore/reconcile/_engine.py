@@ -292,11 +292,15 @@ def _classify(work: Work, outcome: Outcome) -> Category:
         return Category.TIMING_CLEARED if carried else Category.MATCHED_WITHIN_TOLERANCE
     if dg == 0:
         return Category.FEE_MISMATCH
-    subsidy = 0
+    subsidy = coupon = 0
     for e in ledger:
         for kind, minor in e.components:
             if kind is Component.PLATFORM_SUBSIDY:
                 subsidy += minor
+            elif kind is Component.MERCHANT_DISCOUNT:
+                coupon += minor
+    if coupon and dg == -coupon:
+        return Category.COUPON_NOT_DEDUCTED
     if (subsidy and dg == -subsidy) or (all(
         e.kind is EntryKind.PLATFORM_SUBSIDY for e in ledger
     ) and all(s.kind is LineKind.SUBSIDY for s in statement)):
@@ -547,6 +551,10 @@ def _finish(
     for j, original in duplicate_s.items():
         context.duplicate_of[(False, sids[j])] = sids[original]
     lone(Category.DUPLICATE_ON_STATEMENT, "duplicates", list(duplicate_s), ledger_side=False)
+    chargebacks = [j for j in unexpected if statement[j].kind is LineKind.DISPUTE]
+    if chargebacks:
+        unexpected = [j for j in unexpected if statement[j].kind is not LineKind.DISPUTE]
+        lone(Category.CHARGEBACK, "unmatched", chargebacks, ledger_side=False)
     lone(Category.UNEXPECTED_ON_STATEMENT, "unmatched", unexpected, ledger_side=False)
     duplicate_l, missing = _duplicates(
         ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger, settled[0]

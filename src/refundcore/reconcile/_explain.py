@@ -200,6 +200,12 @@ def _pair_headline(
             f"{Money(subsidy, l_amount.currency)} expected in the amount, gross {s_gross} "
             f"against {l_amount}"
         )
+    if category is Category.COUPON_NOT_DEDUCTED:
+        coupon = -sum(e.component(Component.MERCHANT_DISCOUNT).minor for e in ledger)
+        return (
+            f"the platform did not deduct the shop's coupon: {Money(coupon, l_amount.currency)} "
+            f"expected off the amount, gross {s_gross} against {l_amount}"
+        )
     if category is Category.PARTIAL_SETTLEMENT:
         return (
             f"{s_gross} of {l_amount} settled in {lines} line(s); "
@@ -265,7 +271,7 @@ def _single_story(outcome: Any, context: Any) -> Explanation:
         headline += " is not on the statement" if end is None else (
             f", on or before the period end {end}, is not on the statement"
         )
-    elif category is Category.UNEXPECTED_ON_STATEMENT:
+    elif category in (Category.UNEXPECTED_ON_STATEMENT, Category.CHARGEBACK):
         what = {LineKind.DISPUTE: "a chargeback", LineKind.ADJUSTMENT: "an adjustment"}.get(
             record.kind, f"a {record.kind.value} line"
         )
@@ -297,6 +303,7 @@ _SINGLE = frozenset(
         Category.OPEN_ITEM,
         Category.MISSING_FROM_STATEMENT,
         Category.UNEXPECTED_ON_STATEMENT,
+        Category.CHARGEBACK,
         Category.DUPLICATE_IN_LEDGER,
         Category.DUPLICATE_ON_STATEMENT,
     }
