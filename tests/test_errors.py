@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import pickle
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
 from refundcore import (
+    AmountOutOfRange,
     ConcurrentModification,
     ConflictingEvent,
     CurrencyMismatch,
     InvalidAmount,
+    InvalidArgument,
     InvalidRecord,
     InvalidTransition,
     Money,
@@ -21,6 +26,10 @@ from refundcore import (
     UnknownState,
     errors,
 )
+from refundcore.lifecycle import replay_many
+from refundcore.policy import ReturnPolicy
+from refundcore.posting import SettlementTerms
+from refundcore.reconcile import reconcile
 
 
 @pytest.mark.parametrize(
@@ -36,6 +45,9 @@ from refundcore import (
         (UnknownEvent, LookupError),
         (UnknownState, LookupError),
         (ConcurrentModification, RuntimeError),
+        (AmountOutOfRange, OverflowError),
+        (AmountOutOfRange, InvalidAmount),
+        (InvalidArgument, TypeError),
     ],
 )
 def test_every_error_has_one_root_and_a_builtin(error: type[Exception], builtin: type) -> None:
@@ -78,3 +90,43 @@ def test_currency_mismatch_names_both_currencies() -> None:
     """Mixing currencies says which two were mixed."""
     with pytest.raises(CurrencyMismatch, match="CNY and USD"):
         Money.of("1", "CNY") + Money.of("1", "USD")
+
+
+def test_a_huge_int_is_described_by_its_size() -> None:
+    """An int too long to print (past Python's 4300-digit limit) does not break the message."""
+    error = InvalidAmount("too large", value=10**5000)
+    assert str(error) == "too large, got an int of 16610 bits (int)"
+    assert error.value == 10**5000
+
+
+def test_an_unprintable_value_still_gives_a_message() -> None:
+    """A value whose repr raises (a Fraction of a huge int) is named by its type."""
+    error = InvalidAmount("too large", value=Fraction(10**5000, 3))
+    assert str(error) == "too large, got a value too large to show (Fraction)"
+
+
+def test_replay_many_refuses_what_is_not_an_event() -> None:
+    """replay_many([None]) is a refundcore error (and a TypeError), not an AttributeError."""
+    with pytest.raises(InvalidArgument, match=r"item 0 is not an event, got None") as caught:
+        replay_many([None])  # type: ignore[list-item]
+    assert isinstance(caught.value, TypeError)
+    assert caught.value.field == "events"
+
+
+def test_a_reversed_period_is_refused_clearly() -> None:
+    """reconcile() refuses a period whose start is after its end, naming the field and value."""
+    period = (date(2026, 11, 30), date(2026, 11, 1))
+    with pytest.raises(InvalidRecord, match="start on or before end") as caught:
+        reconcile([], [], period=period)
+    assert (caught.value.field, caught.value.value) == ("period", period)
+
+
+@pytest.mark.parametrize("rate", [Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"), "NaN",
+                                  "Infinity", "1E+999999999", "\uff10.\uff11", Fraction(3, 2)])
+def test_rates_refuse_non_numbers_with_a_refundcore_error(rate: object) -> None:
+    """NaN, infinite, huge, full-width and out-of-range rates are refused, naming the field."""
+    with pytest.raises(InvalidAmount, match="rate"):
+        SettlementTerms(fee_rate=rate)
+    with pytest.raises(InvalidAmount, match="restocking_rate") as caught:
+        ReturnPolicy(restocking_rate=rate)
+    assert caught.value.field == "restocking_rate"

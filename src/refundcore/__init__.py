@@ -34,10 +34,12 @@ from refundcore.domain import (
     TenderKind,
 )
 from refundcore.errors import (
+    AmountOutOfRange,
     ConcurrentModification,
     ConflictingEvent,
     CurrencyMismatch,
     InvalidAmount,
+    InvalidArgument,
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
@@ -70,6 +72,7 @@ from refundcore.posting import FeeBase, SettlementTerms, post
 
 __all__ = [
     "CURRENCIES",
+    "AmountOutOfRange",
     "Balance",
     "Channel",
     "ConcurrentModification",
@@ -88,6 +91,7 @@ __all__ = [
     "Inspection",
     "InspectionOutcome",
     "InvalidAmount",
+    "InvalidArgument",
     "InvalidRecord",
     "InvalidTransition",
     "LedgerEntry",

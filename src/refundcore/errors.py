@@ -8,6 +8,7 @@ would naturally catch, so ``except ValueError`` keeps working::
     Exception
     └── RefundcoreError
         ├── InvalidAmount       (ValueError)
+        │   └── AmountOutOfRange (OverflowError) beyond the bound on money's size
         ├── UnknownCurrency     (ValueError)
         ├── CurrencyMismatch    (ValueError)
         ├── InvalidRecord       (ValueError)
@@ -17,6 +18,7 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
+        ├── InvalidArgument     (TypeError)      an argument of the wrong kind
         └── formats.StatementFormatError (ValueError) a statement's line, column, value
 
 Differences found by policy or reconciliation are *results*, not errors:
@@ -30,10 +32,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 __all__ = [
+    "AmountOutOfRange",
     "ConcurrentModification",
     "ConflictingEvent",
     "CurrencyMismatch",
     "InvalidAmount",
+    "InvalidArgument",
     "InvalidRecord",
     "InvalidTransition",
     "RefundcoreError",
@@ -55,10 +59,20 @@ class _Missing:
 
 NO_VALUE: Final = _Missing()
 
+# Ints longer than this (about 300 digits) are described by their size, not written out.
+_SHOWN_BITS: Final = 1000
+
 
 def _describe(value: object) -> str:
     """Show a value and its type, as every message does."""
-    return f"{value!r} ({type(value).__name__})"
+    if isinstance(value, int) and value.bit_length() > _SHOWN_BITS:
+        # repr() of an int this long raises (sys.get_int_max_str_digits) or floods the message.
+        return f"an int of {value.bit_length()} bits ({type(value).__name__})"
+    try:
+        shown = repr(value)
+    except ValueError:  # a Fraction or container holding such an int
+        shown = "a value too large to show"
+    return f"{shown} ({type(value).__name__})"
 
 
 class RefundcoreError(Exception):
@@ -226,3 +240,18 @@ class UnknownHook(RefundcoreError, ValueError):
 
     python-statemachine silently never calls such a method; refundcore refuses it.
     """
+
+
+# -- bounds and arguments ------------------------------------------------------------------
+
+
+class AmountOutOfRange(InvalidAmount, OverflowError):
+    """An amount, factor or result too large (or too finely written) to be money.
+
+    Money holds fewer than ``10**38`` minor units; an input or a result beyond
+    that is refused rather than grown without limit.
+    """
+
+
+class InvalidArgument(RefundcoreError, TypeError):
+    """An argument of the wrong kind for a function: ``None`` where an event belongs, ..."""

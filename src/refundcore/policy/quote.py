@@ -48,7 +48,7 @@ from refundcore.domain import (
     TaxMode,
 )
 from refundcore.errors import CurrencyMismatch, InvalidAmount, InvalidRecord
-from refundcore.money import Money, Rounding
+from refundcore.money import Money, Rounding, _exact_rate
 
 __all__ = [
     "Component",
@@ -335,20 +335,7 @@ def _amount_option(value: object, currency: str, field: str) -> Money:
 
 
 def _rate_option(value: object, field: str) -> Fraction:
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, (str, Decimal, int)) and not isinstance(value, bool):
-        try:
-            rate = Fraction(Decimal(value) if isinstance(value, str) else value)
-        except ArithmeticError:
-            raise InvalidAmount(f"{field} must be a plain number from 0 to 1", value=value,
-                                field=field) from None
-    else:
-        raise InvalidAmount(f"{field} must be a str, Decimal, int or Fraction (never a float)",
-                            value=value, field=field)
-    if not 0 <= rate <= 1:
-        raise InvalidAmount(f"{field} must be from 0 to 1", value=value, field=field)
-    return rate
+    return _exact_rate(value, field=field)
 
 
 def _percent(rate: Fraction) -> str:

@@ -223,10 +223,9 @@ def _check_period(period: object) -> tuple[date, date] | None:
         or not all(type(d) is date for d in period)
         or period[0] > period[1]
     ):
-        raise ValueError(
-            "period must be a (start, end) tuple of dates with start <= end, "
-            f"got {period!r} ({type(period).__name__})"
-        )
+        raise InvalidRecord(
+            "period must be a (start, end) tuple of dates with start on or before end",
+            value=period, field="period")
     return period
 
 
