@@ -288,7 +288,7 @@ class ReturnPolicy:
                            amount=quote.total, thresholds=self.risk)
         reasons = [f.message for f in failed]
         if risk.watchlisted:
-            reasons.append(f"buyer is watch-listed (risk score {risk.score})")
+            reasons.append(f"buyer is watch-listed: risk score {risk.summary()}")
         if request.reason in self.review_reasons:
             reasons.append(f"disputed reason {request.reason.value!r} needs a person")
         if not reasons:
