@@ -122,7 +122,8 @@ def test_a_reversed_period_is_refused_clearly() -> None:
 
 
 @pytest.mark.parametrize("rate", [Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"), "NaN",
-                                  "Infinity", "1E+999999999", "\uff10.\uff11", Fraction(3, 2)])
+                                  "Infinity", "1E+999999999", "\uff10.\uff11", Fraction(3, 2),
+                                  Fraction(10**60, 10**60 + 1)])
 def test_rates_refuse_non_numbers_with_a_refundcore_error(rate: object) -> None:
     """NaN, infinite, huge, full-width and out-of-range rates are refused, naming the field."""
     with pytest.raises(InvalidAmount, match="rate"):

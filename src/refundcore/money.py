@@ -205,9 +205,7 @@ def _exact_rate(value: object, *, field: str, record: str | None = None) -> Frac
     Raises:
         InvalidAmount: anything else, or a rate outside 0..1 (naming ``field``).
     """
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, (str, Decimal, int)) and not isinstance(value, bool):
+    if isinstance(value, (str, Decimal, int, Fraction)) and not isinstance(value, bool):
         try:
             numerator, denominator = _ratio(value)
         except InvalidAmount as error:
