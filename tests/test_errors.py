@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,17 +19,24 @@ from refundcore import (
     InvalidRecord,
     InvalidTransition,
     Money,
+    Order,
+    OrderLine,
+    Reason,
     RefundcoreError,
+    RefundMethod,
+    ReturnLine,
     UnknownCurrency,
     UnknownEvent,
     UnknownHook,
+    UnknownLine,
     UnknownState,
     errors,
 )
-from refundcore.lifecycle import replay_many
-from refundcore.policy import ReturnPolicy
+from refundcore.lifecycle import OrderPaid, replay_many
+from refundcore.policy import ReturnPolicy, quote_refund, split_refund
 from refundcore.posting import SettlementTerms
-from refundcore.reconcile import reconcile
+from refundcore.reconcile import many_to_one, reconcile
+from refundcore.testing import simulate
 
 
 @pytest.mark.parametrize(
@@ -48,6 +55,7 @@ from refundcore.reconcile import reconcile
         (AmountOutOfRange, OverflowError),
         (AmountOutOfRange, InvalidAmount),
         (InvalidArgument, TypeError),
+        (UnknownLine, KeyError),
     ],
 )
 def test_every_error_has_one_root_and_a_builtin(error: type[Exception], builtin: type) -> None:
@@ -131,3 +139,54 @@ def test_rates_refuse_non_numbers_with_a_refundcore_error(rate: object) -> None:
     with pytest.raises(InvalidAmount, match="restocking_rate") as caught:
         ReturnPolicy(restocking_rate=rate)
     assert caught.value.field == "restocking_rate"
+
+
+def _order() -> Order:
+    return Order(id="O-1", customer_id="C", currency="CNY",
+                 placed_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                 lines=(OrderLine(id="L1", sku="S", quantity=1,
+                                  unit_price=Money.of("10", "CNY")),))
+
+
+def test_an_unknown_order_line_is_a_key_error_naming_the_order() -> None:
+    """Order.line('L9') raises UnknownLine (a KeyError) naming the order, field and id."""
+    with pytest.raises(KeyError) as caught:
+        _order().line("L9")
+    assert isinstance(caught.value, UnknownLine)
+    assert str(caught.value) == (
+        "Order 'O-1', field 'lines': no such line on the order, got 'L9' (str)")
+
+
+MISUSES = {
+    "quote without reason": (lambda: quote_refund(_order(), [ReturnLine(
+        order_line_id="L1", quantity=1)]), InvalidArgument),
+    "quote with a bad kind": (lambda: quote_refund(_order(), [ReturnLine(
+        order_line_id="L1", quantity=1)], reason=Reason.SIZE_FIT, kind="refund"), InvalidArgument),
+    "split preferring a str": (lambda: split_refund(quote_refund(_order(), [ReturnLine(
+        order_line_id="L1", quantity=1)], reason=Reason.SIZE_FIT), _order(), prefer="x"),
+        InvalidRecord),
+    "split falling back to the route": (lambda: split_refund(quote_refund(_order(), [ReturnLine(
+        order_line_id="L1", quantity=1)], reason=Reason.SIZE_FIT), _order(),
+        fallback=RefundMethod.ORIGINAL_ROUTE), InvalidRecord),
+    "reconcile on_invalid": (lambda: reconcile([], [], on_invalid="skip"), InvalidRecord),
+    "reconcile rules": (lambda: reconcile([], [], rules=[1]), InvalidRecord),
+    "reconcile period type": (lambda: reconcile([], [], period="2026-11"), InvalidRecord),
+    "dataframe backend": (lambda: reconcile([], []).to_dataframe(backend="excel"), InvalidRecord),
+    "many_to_one by": (lambda: many_to_one(by="day"), InvalidRecord),
+    "simulate month": (lambda: simulate(month="11/2026"), InvalidRecord),
+    "simulate orders": (lambda: simulate(orders=0), InvalidRecord),
+    "simulate discrepancies": (lambda: simulate(orders=1, discrepancies=1), InvalidRecord),
+    "replay an order event": (lambda: replay_many([OrderPaid(
+        id="p", case_id="R1", at=datetime(2026, 11, 1, tzinfo=timezone.utc), actor="buyer")]),
+        InvalidArgument),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISUSES))
+def test_misusing_a_public_function_raises_a_refundcore_error(name: str) -> None:
+    """Wrong options and arguments raise refundcore errors (still the built-in callers catch)."""
+    call, error = MISUSES[name]
+    with pytest.raises(error) as caught:
+        call()
+    assert isinstance(caught.value, RefundcoreError)
+    assert caught.value.field is not None

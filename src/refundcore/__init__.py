@@ -46,6 +46,7 @@ from refundcore.errors import (
     UnknownCurrency,
     UnknownEvent,
     UnknownHook,
+    UnknownLine,
     UnknownState,
 )
 from refundcore.ledger import EntryKind, LedgerEntry
@@ -122,6 +123,7 @@ __all__ = [
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
+    "UnknownLine",
     "UnknownState",
     "balance",
     "diagram",

@@ -17,6 +17,7 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownHook         (ValueError)     a listener hook naming no state or event
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
+        ├── UnknownLine         (KeyError)       an order line id the order does not have
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
         ├── InvalidArgument     (TypeError)      an argument of the wrong kind
         └── formats.StatementFormatError (ValueError) a statement's line, column, value
@@ -44,6 +45,7 @@ __all__ = [
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
+    "UnknownLine",
     "UnknownState",
 ]
 
@@ -255,3 +257,11 @@ class AmountOutOfRange(InvalidAmount, OverflowError):
 
 class InvalidArgument(RefundcoreError, TypeError):
     """An argument of the wrong kind for a function: ``None`` where an event belongs, ..."""
+
+
+class UnknownLine(RefundcoreError, KeyError):
+    """An order line id that names no line of the order."""
+
+    def __str__(self) -> str:
+        # KeyError would show the message quoted, as it shows a missing key.
+        return str(self.args[0])

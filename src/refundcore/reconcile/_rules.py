@@ -18,7 +18,7 @@ from itertools import compress, islice, repeat
 from operator import is_not, ne, not_, setitem
 from typing import Final
 
-from refundcore.errors import InvalidAmount
+from refundcore.errors import InvalidAmount, InvalidRecord
 from refundcore.reconcile._records import LineKind
 from refundcore.reconcile._work import (
     LEDGER_FLOW_BY_ID,
@@ -594,10 +594,11 @@ def many_to_one(*, by: str = "payout_reference") -> Rule:
             settlement date, in its currency).
 
     Raises:
-        ValueError: ``by`` is neither.
+        InvalidRecord: (a ValueError) ``by`` is neither.
     """
     if by not in ("payout_reference", "settlement_date"):
-        raise ValueError(f"by must be 'payout_reference' or 'settlement_date', got {by!r}")
+        raise InvalidRecord("by must be 'payout_reference' or 'settlement_date'", value=by,
+                            field="by")
     return _ManyToOne("many_to_one", by)
 
 
