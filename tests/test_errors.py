@@ -35,7 +35,7 @@ from refundcore import (
 from refundcore.lifecycle import OrderPaid, replay_many
 from refundcore.policy import ReturnPolicy, quote_refund, split_refund
 from refundcore.posting import SettlementTerms
-from refundcore.reconcile import many_to_one, reconcile
+from refundcore.reconcile import many_to_one, reconcile, tolerance
 from refundcore.testing import simulate
 
 
@@ -190,3 +190,12 @@ def test_misusing_a_public_function_raises_a_refundcore_error(name: str) -> None
         call()
     assert isinstance(caught.value, RefundcoreError)
     assert caught.value.field is not None
+
+
+@pytest.mark.parametrize("ratio", [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), "NaN",
+                                   "\uff11", "1E+999999999", Fraction(10**5000), "-0.1"])
+def test_a_tolerance_ratio_is_read_like_a_rate(ratio: object) -> None:
+    """tolerance(ratio=NaN) and friends are InvalidAmount naming 'ratio', never a bare error."""
+    with pytest.raises(InvalidAmount, match="ratio") as caught:
+        tolerance(ratio=ratio)
+    assert caught.value.field == "ratio"

@@ -195,29 +195,32 @@ def _bounded_factor(factor: object) -> Decimal:
     return number
 
 
-def _exact_rate(value: object, *, field: str, record: str | None = None) -> Fraction:
-    """Read a rate from 0 to 1 exactly, or refuse it with a refundcore error.
+def _exact_rate(value: object, *, field: str, record: str | None = None,
+                at_most: Fraction | None = Fraction(1)) -> Fraction:
+    """Read a rate from 0 to ``at_most`` (1; ``None`` for no top) exactly, or refuse it.
 
-    Used by every option that takes a share (fee and commission rates,
-    restocking rate): a ``str``, ``Decimal``, ``int`` or ``Fraction``; never a
-    float, a bool, NaN, an infinity or a number written with non-ASCII digits.
+    Used by every option that takes a share or ratio (fee and commission
+    rates, restocking rate, a tolerance's ratio): a ``str``, ``Decimal``,
+    ``int`` or ``Fraction`` within the factor bounds; never a float, a bool,
+    NaN, an infinity or a number written with non-ASCII digits.
 
     Raises:
-        InvalidAmount: anything else, or a rate outside 0..1 (naming ``field``).
+        InvalidAmount: anything else, or a rate out of range (naming ``field``).
     """
     if isinstance(value, (str, Decimal, int, Fraction)) and not isinstance(value, bool):
         try:
             numerator, denominator = _ratio(value)
         except InvalidAmount as error:
-            raise InvalidAmount(f"{field} must be a plain number from 0 to 1 ({error.reason})",
+            raise InvalidAmount(f"{field} must be a plain number ({error.reason})",
                                 value=value, record=record, field=field) from None
         rate = Fraction(numerator, denominator)
     else:
-        raise InvalidAmount(f"{field} must be a str, Decimal, int or Fraction (never a float)",
+        raise InvalidAmount(f"{field} must be exact: a str, Decimal, int or Fraction (never a "
+                            "float)",
                             value=value, record=record, field=field)
-    if not 0 <= rate <= 1:
-        raise InvalidAmount(f"{field} must be from 0 to 1", value=value, record=record,
-                            field=field)
+    if rate < 0 or (at_most is not None and rate > at_most):
+        wanted = "must not be negative" if at_most is None else f"must be from 0 to {at_most}"
+        raise InvalidAmount(f"{field} {wanted}", value=value, record=record, field=field)
     return rate
 
 

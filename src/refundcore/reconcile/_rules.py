@@ -19,6 +19,7 @@ from operator import is_not, ne, not_, setitem
 from typing import Final
 
 from refundcore.errors import InvalidAmount, InvalidRecord
+from refundcore.money import _exact_rate
 from refundcore.reconcile._records import LineKind
 from refundcore.reconcile._work import (
     LEDGER_FLOW_BY_ID,
@@ -310,22 +311,8 @@ def composite_key() -> Rule:
 
 
 def _fraction(value: object, what: str) -> Fraction:
-    if isinstance(value, (bool, float)):
-        raise InvalidAmount(f"{what} must be exact (a str, Decimal, int or Fraction)", value=value)
-    if isinstance(value, Fraction):
-        result = value
-    elif isinstance(value, (int, Decimal)):
-        result = Fraction(value)
-    elif isinstance(value, str):
-        try:
-            result = Fraction(Decimal(value))
-        except ArithmeticError:
-            raise InvalidAmount(f"{what} must be a decimal number", value=value) from None
-    else:
-        raise InvalidAmount(f"{what} must be a str, Decimal, int or Fraction", value=value)
-    if result < 0:
-        raise InvalidAmount(f"{what} must not be negative", value=value)
-    return result
+    # Money's reading of a ratio: exact, finite, bounded, ASCII digits; no top.
+    return _exact_rate(value, field=what, at_most=None)
 
 
 def _count(value: object, what: str) -> int:
