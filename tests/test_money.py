@@ -664,6 +664,7 @@ hostile_values = st.one_of(st.text(), hostile_decimals, hostile_ints, hostile_fr
                            st.floats(), st.booleans(), st.none(), st.binary())
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(name=st.sampled_from(["of", "of_rounded", "fine_of", "from_minor", "multiply", "times",
                              "mul", "allocate", "str"]),

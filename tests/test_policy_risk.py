@@ -270,6 +270,7 @@ def histories(draw: st.DrawFn) -> History:
     return History(orders=orders, refunds=refunds, address_changes=moves)
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(history=histories(), additions=st.lists(risky_additions, min_size=1, max_size=3),
        days=st.integers(0, 60), target=st.integers(0, 7))
