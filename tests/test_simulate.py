@@ -10,7 +10,15 @@ from fractions import Fraction
 import attrs
 import pytest
 
-from refundcore import Disposition, Funder, Reason, ReturnCase, ReturnKind, TenderKind
+from refundcore import (
+    Disposition,
+    Funder,
+    InvalidRecord,
+    Reason,
+    ReturnCase,
+    ReturnKind,
+    TenderKind,
+)
 from refundcore.ledger import EntryKind
 from refundcore.lifecycle import (
     DeadlinePassed,
@@ -251,6 +259,6 @@ def test_a_tiny_month_plants_what_it_can() -> None:
     ],
 )
 def test_bad_arguments_are_refused(arguments: dict[str, object], message: str) -> None:
-    """A malformed argument is refused with its value and type."""
-    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+    """A malformed argument is refused with an InvalidRecord naming its value and type."""
+    with pytest.raises(InvalidRecord, match=message.replace("(", r"\(").replace(")", r"\)")):
         simulate(**arguments)  # type: ignore[arg-type]

@@ -35,17 +35,20 @@ from refundcore.domain import (
     TenderKind,
 )
 from refundcore.errors import (
+    AmountOutOfRange,
     ConcurrentModification,
     ConflictingEvent,
     CurrencyMismatch,
     EventOutOfOrder,
     InvalidAmount,
+    InvalidArgument,
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
     UnknownCurrency,
     UnknownEvent,
     UnknownHook,
+    UnknownLine,
     UnknownState,
 )
 from refundcore.ledger import EntryKind, LedgerEntry
@@ -77,6 +80,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CURRENCIES",
+    "AmountOutOfRange",
     "Balance",
     "Channel",
     "ConcurrentModification",
@@ -96,6 +100,7 @@ __all__ = [
     "Inspection",
     "InspectionOutcome",
     "InvalidAmount",
+    "InvalidArgument",
     "InvalidRecord",
     "InvalidTransition",
     "LedgerEntry",
@@ -128,6 +133,7 @@ __all__ = [
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
+    "UnknownLine",
     "UnknownState",
     "__version__",
     "balance",

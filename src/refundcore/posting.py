@@ -51,7 +51,7 @@ import attrs
 
 from refundcore._checks import Checker
 from refundcore.domain import Funder, Order, Refund, RefundMethod, TaxMode
-from refundcore.errors import ConflictingEvent, CurrencyMismatch, InvalidAmount, InvalidRecord
+from refundcore.errors import ConflictingEvent, CurrencyMismatch, InvalidRecord
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.lifecycle import (
     Deadline,
@@ -66,7 +66,7 @@ from refundcore.lifecycle import (
     RefundSucceeded,
     Requested,
 )
-from refundcore.money import Money, Rounding
+from refundcore.money import Money, Rounding, _exact_rate
 
 __all__ = ["FeeBase", "SettlementTerms", "post"]
 
@@ -85,21 +85,8 @@ class FeeBase(enum.Enum):
 
 
 def _rate(value: object) -> Fraction:
-    """Read a rate exactly, refusing floats, bools and anything outside 0..1."""
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, (str, Decimal, int)) and not isinstance(value, bool):
-        try:
-            rate = Fraction(Decimal(value) if isinstance(value, str) else value)
-        except (ArithmeticError, ValueError):
-            raise InvalidAmount("a rate must be a plain number from 0 to 1",
-                                value=value) from None
-    else:
-        raise InvalidAmount("a rate must be a str, Decimal, int or Fraction (never a float)",
-                            value=value)
-    if not 0 <= rate <= 1:
-        raise InvalidAmount("a rate must be from 0 to 1", value=value)
-    return rate
+    """Read a rate exactly, refusing floats, bools, NaN, infinities and anything outside 0..1."""
+    return _exact_rate(value, field="rate", record="SettlementTerms")
 
 
 @attrs.frozen(kw_only=True)

@@ -254,10 +254,9 @@ def _check_period(period: object) -> tuple[date, date] | None:
         or not all(type(d) is date for d in period)
         or period[0] > period[1]
     ):
-        raise ValueError(
-            "period must be a (start, end) tuple of dates with start <= end, "
-            f"got {period!r} ({type(period).__name__})"
-        )
+        raise InvalidRecord(
+            "period must be a (start, end) tuple of dates with start on or before end",
+            value=period, field="period")
     return period
 
 
@@ -435,15 +434,16 @@ def reconcile(
 
     Raises:
         InvalidRecord: bad input, with ``on_invalid="raise"``.
-        ValueError: a malformed option.
+        InvalidRecord: (a ValueError) a malformed option or period.
     """
     if on_invalid not in ("raise", "collect"):
-        raise ValueError(f"on_invalid must be 'raise' or 'collect', got {on_invalid!r}")
+        raise InvalidRecord("on_invalid must be 'raise' or 'collect'", value=on_invalid,
+                            field="on_invalid")
     bounds = _check_period(period)
     rules = default_rules() if rules is None else tuple(rules)
     for rule in rules:
         if not callable(rule):
-            raise ValueError(f"each rule must be a callable rule, got {rule!r}")
+            raise InvalidRecord("each rule must be a callable rule", value=rule, field="rules")
     rejected: list[RejectedInput] | None = [] if on_invalid == "collect" else None
     with _gc_paused():
         lwhere: list[tuple[str, int]] | None = [] if rejected is not None else None

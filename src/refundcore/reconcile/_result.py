@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from refundcore.errors import CurrencyMismatch
+from refundcore.errors import CurrencyMismatch, InvalidRecord
 from refundcore.ledger import LedgerEntry
 from refundcore.money import Money
 from refundcore.reconcile._records import StatementLine
@@ -444,11 +444,12 @@ class Reconciliation:
         Amounts stay exact (``Decimal``); see :mod:`refundcore.dataframes`.
 
         Raises:
-            ValueError: an unknown backend.
+            InvalidRecord: (a ValueError) an unknown backend.
             ImportError: the backend is not installed (it names the extra).
         """
         if backend not in ("pandas", "polars"):
-            raise ValueError(f"backend must be 'pandas' or 'polars', got {backend!r}")
+            raise InvalidRecord("backend must be 'pandas' or 'polars'", value=backend,
+                                field="backend")
         # DataFrames live at the edge (refundcore.dataframes, above this layer); it is
         # imported when called, so that reconcile never depends on it or on pandas/polars.
         frames = importlib.import_module("refundcore.dataframes")

@@ -20,8 +20,9 @@ from itertools import compress, islice, repeat
 from operator import is_not, ne, not_, setitem
 from typing import Any, Final
 
-from refundcore.errors import InvalidAmount
+from refundcore.errors import InvalidAmount, InvalidRecord
 from refundcore.ledger import LedgerEntry
+from refundcore.money import _exact_rate
 from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._work import (
     LEDGER_FLOW_BY_ID,
@@ -366,22 +367,8 @@ def composite_key() -> Rule:
 
 
 def _fraction(value: object, what: str) -> Fraction:
-    if isinstance(value, (bool, float)):
-        raise InvalidAmount(f"{what} must be exact (a str, Decimal, int or Fraction)", value=value)
-    if isinstance(value, Fraction):
-        result = value
-    elif isinstance(value, (int, Decimal)):
-        result = Fraction(value)
-    elif isinstance(value, str):
-        try:
-            result = Fraction(Decimal(value))
-        except ArithmeticError:
-            raise InvalidAmount(f"{what} must be a decimal number", value=value) from None
-    else:
-        raise InvalidAmount(f"{what} must be a str, Decimal, int or Fraction", value=value)
-    if result < 0:
-        raise InvalidAmount(f"{what} must not be negative", value=value)
-    return result
+    # Money's reading of a ratio: exact, finite, bounded, ASCII digits; no top.
+    return _exact_rate(value, field=what, at_most=None)
 
 
 def _count(value: object, what: str) -> int:
@@ -789,10 +776,11 @@ def many_to_one(*, by: str = "payout_reference") -> Rule:
             settlement date, in its currency).
 
     Raises:
-        ValueError: ``by`` is neither.
+        InvalidRecord: (a ValueError) ``by`` is neither.
     """
     if by not in ("payout_reference", "settlement_date"):
-        raise ValueError(f"by must be 'payout_reference' or 'settlement_date', got {by!r}")
+        raise InvalidRecord("by must be 'payout_reference' or 'settlement_date'", value=by,
+                            field="by")
     return _ManyToOne("many_to_one", by)
 
 

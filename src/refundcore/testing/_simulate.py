@@ -20,6 +20,7 @@ from fractions import Fraction
 import attrs
 
 from refundcore.domain import Order
+from refundcore.errors import InvalidRecord
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.lifecycle import CaseState, Event
 from refundcore.posting import SettlementTerms, post
@@ -209,7 +210,7 @@ def check_truth(result: Reconciliation, truth: Iterable[Discrepancy]) -> TruthCh
 def _period(month: str) -> tuple[date, date]:
     found = _MONTH.fullmatch(month) if isinstance(month, str) else None
     if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1971:
-        raise ValueError(f"month must be 'YYYY-MM', got {month!r} ({type(month).__name__})")
+        raise InvalidRecord("month must be 'YYYY-MM'", value=month, field="month")
     first = date(int(found.group(1)), int(found.group(2)), 1)
     following = (first + timedelta(days=32)).replace(day=1)
     return first, following - timedelta(days=1)
@@ -217,8 +218,8 @@ def _period(month: str) -> tuple[date, date]:
 
 def _count(value: object, name: str, minimum: int) -> int:
     if type(value) is not int or value < minimum:
-        raise ValueError(f"{name} must be an int of at least {minimum}, got {value!r} "
-                         f"({type(value).__name__})")
+        raise InvalidRecord(f"{name} must be an int of at least {minimum}", value=value,
+                            field=name)
     return value
 
 
@@ -253,14 +254,15 @@ def simulate(*, orders: int = 3000, seed: int = 0, month: str = "2026-11",
             statement settles the ledger exactly (open items aside).
 
     Raises:
-        ValueError: a malformed argument (the message shows it and its type).
+        InvalidRecord: a malformed argument (the message shows it and its type); also a
+            ``ValueError``.
     """
     count = _count(orders, "orders", 1)
     seed = _count(seed, "seed", 0)
     first, last = _period(month)
     if discrepancies is not True and discrepancies is not False:
-        raise ValueError(f"discrepancies must be a bool, got {discrepancies!r} "
-                         f"({type(discrepancies).__name__})")
+        raise InvalidRecord("discrepancies must be a bool", value=discrepancies,
+                            field="discrepancies")
     start = datetime.combine(first, datetime.min.time(), CST)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CST)
     rng = random.Random(seed)
