@@ -24,7 +24,6 @@ from refundcore import (
     OrderLine,
     Reason,
     Refund,
-    RefundMethod,
     ReturnKind,
     ReturnLine,
     ReturnRequest,
@@ -537,8 +536,7 @@ def test_a_refund_of_a_free_order_gives_nothing_back_pro_rata():
                                                                      quantity=1)],
                                       kind=ReturnKind.REFUND_ONLY, reason=Reason.OTHER,
                                       requested_at=at(1))
-    goodwill = Refund(id="G1", amount=cny("1.00"), tender_id=None,
-                      method=RefundMethod.BALANCE, return_id="R1")
+    goodwill = Refund(id="G1", amount=cny("1.00"), tender_id="GOODWILL", return_id="R1")
     events = [
         OrderPaid(id="pay", case_id="F", at=at(0), actor="b"),
         Requested(id="e1", case_id="R1", at=at(1), actor="b", request=request,

@@ -66,7 +66,7 @@ from refundcore.policy import (
     quote_refund,
     split_refund,
 )
-from refundcore.posting import FeeBase, SettlementTerms, post
+from refundcore.posting import FeeBase, SettlementTerms, SubsidySettlement, post
 
 __all__ = [
     "CURRENCIES",
@@ -112,6 +112,7 @@ __all__ = [
     "Rounding",
     "SettlementTerms",
     "Shipment",
+    "SubsidySettlement",
     "TaxMode",
     "Tender",
     "TenderKind",

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import compress
 from operator import attrgetter, itemgetter
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from refundcore.errors import InvalidRecord
 from refundcore.ledger import (
@@ -44,7 +44,6 @@ from refundcore.reconcile._work import (
     Outcome,
     Work,
     columns_of,
-    ledger_date,
     positions,
 )
 
@@ -403,6 +402,7 @@ def reconcile(
         swhere: list[tuple[str, int]] | None = [] if rejected is not None else None
         entries = _accept(ledger, LedgerEntry, "ledger", rejected, lwhere)
         carried = _accept(open_items, LedgerEntry, "open_items", rejected, lwhere)
+        entries, carried, aside = _off_statement(entries, carried, lwhere)
         lines = _accept(statement, StatementLine, "statement", rejected, swhere)
         lcols = _columns(entries, LEDGER_COLUMNS)
         if carried:
@@ -430,11 +430,41 @@ def reconcile(
         work = Work(entries, lines, carried_from, tolerance, (lcols, scols))
         for rule in rules:
             rule(work)
-        return _finish(work, bounds, rejected or [])
+        return _finish(work, bounds, rejected or [], aside)
+
+
+def _off_statement(
+    entries: Sequence[LedgerEntry],
+    carried: Sequence[LedgerEntry],
+    where: list[tuple[str, int]] | None,
+) -> tuple[Sequence[LedgerEntry], Sequence[LedgerEntry], tuple[LedgerEntry, ...]]:
+    """Set aside the entries no statement lists (store credit, coupon compensation).
+
+    A bulk-built ledger tells by its kind column, counted in C, that it has none.
+    """
+    kinds = entries.columns[2] if type(entries) is _Batch else list(
+        map(attrgetter("kind"), entries))
+    if not any(map(kinds.count, _ASIDE)) and all(e.kind.on_statement for e in carried):
+        return entries, carried, ()
+    aside = tuple(e for e in (*entries, *carried) if not e.kind.on_statement)
+    if where is not None:
+        keep = [k for k, e in enumerate((*entries, *carried)) if e.kind.on_statement]
+        where[:] = [where[k] for k in keep]
+    return (
+        [e for e in entries if e.kind.on_statement],
+        [e for e in carried if e.kind.on_statement],
+        tuple(sorted(aside, key=lambda e: e.id)),
+    )
+
+
+_ASIDE: Final = tuple(kind for kind in EntryKind if not kind.on_statement)
 
 
 def _finish(
-    work: Work, bounds: tuple[date, date] | None, rejected: list[RejectedInput]
+    work: Work,
+    bounds: tuple[date, date] | None,
+    rejected: list[RejectedInput],
+    aside: tuple[LedgerEntry, ...] = (),
 ) -> Reconciliation:
     context = _Context(work, None if bounds is None else bounds[1])
     ledger, statement = work.ledger, work.statement
@@ -515,10 +545,13 @@ def _finish(
     breaks_now: list[int] = []
     for i in missing:
         e = ledger[i]
-        due = ledger_date(e)
-        if bounds is not None and due > bounds[1]:
-            open_items.append(OpenItem(entry=e, expected_on=due, period_end=bounds[1],
-                                       context=context))
+        # Open while it may still settle after the period: not confirmed yet (no date),
+        # or the latest date of its window is after the end.
+        if bounds is not None and (
+            e.settles_on is None or (e.settles_by or e.settles_on) > bounds[1]
+        ):
+            open_items.append(OpenItem(entry=e, expected_on=e.settles_on,
+                                       period_end=bounds[1], context=context))
             add(Category.OPEN_ITEM, {e.currency: -e.net.minor})
         else:
             breaks_now.append(i)
@@ -550,6 +583,7 @@ def _finish(
         other_matches=matches,
         breaks=tuple(breaks),
         open_items=tuple(open_items),
+        off_statement=aside,
         rejected=tuple(rejected),
         summary=summary,
         context=context,

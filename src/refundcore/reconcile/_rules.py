@@ -25,7 +25,7 @@ from refundcore.reconcile._work import (
     LINE_FLOW_BY_ID,
     Tolerance,
     Work,
-    ledger_date,
+    days_off,
     line_date,
     positions,
 )
@@ -421,7 +421,7 @@ class _Tolerant(Rule):
         difference = abs((s.gross_minor - s.fee_minor) - (e.amount_minor - e.fee_minor))
         if not self.limit.allows(difference, e.amount_minor):
             return None
-        days = abs((line_date(s) - ledger_date(e)).days)
+        days = abs(days_off(e, line_date(s)))
         if days > self.days:
             return None
         # Amount first, then days: a day never outweighs a minor unit.
@@ -478,6 +478,8 @@ class _Tolerant(Rule):
                 continue
             days = ((s.settled_on or s.occurred_at.date())
                     - (e.settles_on or e.occurred_at.date())).days
+            if days > 0 and e.settles_by is not None:  # within its window is on time
+                days = max(((s.settled_on or s.occurred_at.date()) - e.settles_by).days, 0)
             if days > window or days < -window:
                 continue
             lused[i] = 1
