@@ -402,9 +402,11 @@ def reconcile(
         swhere: list[tuple[str, int]] | None = [] if rejected is not None else None
         entries = _accept(ledger, LedgerEntry, "ledger", rejected, lwhere)
         carried = _accept(open_items, LedgerEntry, "open_items", rejected, lwhere)
-        entries, carried, aside = _off_statement(entries, carried, lwhere)
         lines = _accept(statement, StatementLine, "statement", rejected, swhere)
         lcols = _columns(entries, LEDGER_COLUMNS)
+        entries, carried, aside = _off_statement(entries, carried, lcols[2], lwhere)
+        if aside:
+            lcols = columns_of(entries, LEDGER_COLUMNS)
         if carried:
             ccols = columns_of(carried, LEDGER_COLUMNS)
             lcols = tuple(a + b for a, b in zip(lcols, ccols, strict=False))
@@ -436,14 +438,13 @@ def reconcile(
 def _off_statement(
     entries: Sequence[LedgerEntry],
     carried: Sequence[LedgerEntry],
+    kinds: list[EntryKind],
     where: list[tuple[str, int]] | None,
 ) -> tuple[Sequence[LedgerEntry], Sequence[LedgerEntry], tuple[LedgerEntry, ...]]:
     """Set aside the entries no statement lists (store credit, coupon compensation).
 
-    A bulk-built ledger tells by its kind column, counted in C, that it has none.
+    The ledger's kind column (``kinds``), counted in C, says when it has none.
     """
-    kinds = entries.columns[2] if type(entries) is _Batch else list(
-        map(attrgetter("kind"), entries))
     if not any(map(kinds.count, _ASIDE)) and all(e.kind.on_statement for e in carried):
         return entries, carried, ()
     aside = tuple(e for e in (*entries, *carried) if not e.kind.on_statement)
