@@ -170,6 +170,10 @@ def test_a_month_with_balance_and_coupon_refunds_reconciles_without_a_false_brea
     assert len(result) == len(entries) - 2
     assert result.summary.ledger_total("CNY") == result.summary.statement_total("CNY")
     assert balance(entries).credited == cny("-30.00")
+    aside = [r for r in result.to_records() if r["outcome"] == "off statement"]
+    assert [(r["record_id"], r["net"]) for r in aside] == [
+        ("R1/paid-1/store_credit", Decimal("-20.00")),
+        ("R1/paid-2/coupon_compensation", Decimal("-10.00"))]
 
 
 def test_a_reversed_store_credit_comes_back_on_its_own_account():
@@ -578,7 +582,8 @@ def test_cli_carries_open_items_out_and_back_in(tmp_path: Path):
                       "--carry-out", left, "--json")
     document = json.loads(text)
     assert code == 0
-    assert document["counts"] == {"matches": 3, "breaks": 0, "open_items": 0}
+    assert document["counts"] == {"matches": 3, "breaks": 0, "open_items": 0,
+                                  "off_statement": 0}
     cleared = [row for s in document["summary"] for row in s["categories"]
                if row["category"] == Category.TIMING_CLEARED.value]
     assert cleared[0]["count"] == 2
@@ -621,3 +626,23 @@ def test_the_ledger_csv_keeps_a_settlement_window():
     broken = text.replace("2026-11-20", "2026-11-01")
     with pytest.raises(ValueError, match="settles_by"):
         parse_ledger_csv(broken)
+
+
+def test_cli_sets_store_credit_aside(tmp_path: Path):
+    """The screen and the JSON say how many entries were set aside; none is a break."""
+    orders, november, _, everything = _two_months()
+    credit = LedgerEntry(id="R9/paid/store_credit", kind=EntryKind.STORE_CREDIT,
+                         amount_minor=-500, currency="CNY", occurred_at=when("11-20"),
+                         order_id="OC", reference="RF-9", settles_on=date(2026, 11, 20))
+    ledger = tmp_path / "nov.csv"
+    ledger.write_text(format_ledger_csv([*november, credit]), encoding="utf-8")
+    bill = tmp_path / "nov.bill"
+    bill.write_text(_bill(orders[2], [everything["OC/pay/sale"]]), encoding="utf-8")
+    base = ("--ledger", ledger, "--statement", bill, "--format", "wechatpay", "--period",
+            "2026-11")
+    code, text = _run(*base)
+    assert code == 0
+    assert "1 entry in store credit or coupons set aside" in text
+    assert "0 breaks" in text
+    code, text = _run(*base, "--json")
+    assert json.loads(text)["counts"]["off_statement"] == 1

@@ -307,6 +307,9 @@ def _screen(
                 f"{_count_of(len(result), 'match', 'matches')}, "
                 f"{_count_of(len(result.breaks), 'break', 'breaks')}, "
                 f"{_count_of(len(result.open_items), 'open item', 'open items')}")
+    if result.off_statement:
+        text.append(f"{_count_of(len(result.off_statement), 'entry', 'entries')} in store "
+                    "credit or coupons set aside: the platform never settles them")
     if args.open_items is not None:
         cleared = result.summary.count(Category.TIMING_CLEARED)
         text.append(f"Open items brought in from {args.open_items}: "
@@ -354,7 +357,8 @@ def _document(
                                    for r in statement_rejected]},
         "period": None if args.period is None else [d.isoformat() for d in args.period],
         "counts": {"matches": len(result), "breaks": len(result.breaks),
-                   "open_items": len(result.open_items)},
+                   "open_items": len(result.open_items),
+                   "off_statement": len(result.off_statement)},
         "summary": [
             {
                 "currency": code,

@@ -482,7 +482,7 @@ class Reconciliation:
 
         Keys: ``side`` (``"ledger"``/``"statement"``), ``record_id``,
         ``outcome`` (``"match"``, ``"break"``, ``"open item"``,
-        ``"rejected"``), ``category``, ``rule``, ``ambiguous``,
+        ``"rejected"``, ``"off statement"``), ``category``, ``rule``, ``ambiguous``,
         ``counterparts`` (ids on the other side, comma-separated),
         ``currency``, ``gross``, ``fee``, ``net`` (exact ``Decimal``) and
         ``explanation`` (breaks and open items only; None elsewhere).
@@ -524,6 +524,24 @@ class Reconciliation:
                 "explanation": r.reason if r.field is None else f"{r.field}: {r.reason}",
             }
             for r in self.rejected
+        )
+        rows.extend(
+            {
+                "side": "ledger",
+                "record_id": e.id,
+                "outcome": "off statement",
+                "category": None,
+                "rule": None,
+                "ambiguous": False,
+                "counterparts": "",
+                "currency": e.currency,
+                "gross": e.amount.amount,
+                "fee": e.fee.amount,
+                "net": e.net.amount,
+                "explanation": f"{e.kind.value}: the merchant's own account, never on a "
+                               "platform statement",
+            }
+            for e in self.off_statement
         )
         return rows
 
