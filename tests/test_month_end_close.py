@@ -32,7 +32,7 @@ from refundcore import (
     TenderKind,
 )
 from refundcore._cli_reconcile import main
-from refundcore.balances import balance
+from refundcore.balances import balance, by_order
 from refundcore.formats import format_ledger_csv, parse_alipay, parse_ledger_csv, parse_wechatpay
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.lifecycle import (
@@ -46,6 +46,8 @@ from refundcore.lifecycle import (
 )
 from refundcore.posting import FeeBase, post
 from refundcore.reconcile import Category, LineKind, StatementLine, reconcile, tolerance
+from strategies_posting import scenarios, terms
+from strategies_reconcile import PERIOD, ledgers
 
 CST = timezone(timedelta(hours=8))
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -646,3 +648,49 @@ def test_cli_sets_store_credit_aside(tmp_path: Path):
     assert "0 breaks" in text
     code, text = _run(*base, "--json")
     assert json.loads(text)["counts"]["off_statement"] == 1
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers(off_statement=True))
+def test_a_statement_derived_from_the_ledger_leaves_only_credit_aside(ledger):
+    """Whatever store credit and coupons a ledger holds, its derived statement has no break."""
+    ledger = [e for e in ledger if e.kind in LINE_KIND or not e.kind.on_statement]
+    result = reconcile(ledger, derive(ledger), period=PERIOD)
+    assert result.breaks == ()
+    assert {e.id for e in result.off_statement} == {
+        e.id for e in ledger if not e.kind.on_statement}
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios(), terms())
+def test_the_subsidy_convention_never_changes_what_an_order_nets(scenario, drawn):
+    """IN_CHARGE moves the subsidy into the sale and refunds; each order nets the same."""
+    separate = post(scenario.events, orders=scenario.orders, terms=drawn)
+    in_charge = post(scenario.events, orders=scenario.orders,
+                     terms=attrs.evolve(drawn, subsidy=SubsidySettlement.IN_CHARGE))
+    assert {k: b.net for k, b in by_order(in_charge).items()} == {
+        k: b.net for k, b in by_order(separate).items()}
+    assert not any(e.kind is EntryKind.PLATFORM_SUBSIDY for e in in_charge)
+    for entry in in_charge:
+        if entry.kind is EntryKind.SALE:
+            assert sum(minor for _, minor in entry.components) == entry.amount_minor
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios(), terms(), st.integers(0, 10))
+def test_a_window_starts_where_the_single_day_does(scenario, drawn, width):
+    """settlement_days=(n, n + w): settles_on as with n days, settles_by w days later."""
+    days = drawn.settlement_days
+    assert isinstance(days, int)
+    single = post(scenario.events, orders=scenario.orders, terms=drawn)
+    window = post(scenario.events, orders=scenario.orders,
+                  terms=attrs.evolve(drawn, settlement_days=(days, days + width)))
+    assert [e.settles_on for e in window] == [e.settles_on for e in single]
+    for entry in window:
+        if entry.settles_on is None or not width or not entry.kind.on_statement:
+            assert entry.settles_by is None
+        else:
+            assert entry.settles_by == entry.settles_on + timedelta(days=width)
