@@ -81,16 +81,6 @@ __all__ = ["FeeBase", "SettlementTerms", "SubsidySettlement", "post"]
 RateLike = Union[str, Decimal, int, Fraction]  # noqa: UP007 -- a runtime alias on 3.10
 
 
-class FeeBase(enum.Enum):
-    """The amount a fee or commission rate applies to."""
-
-    PAID = "paid"
-    """What the buyer paid: :attr:`Order.payable <refundcore.domain.Order.payable>`."""
-    PAID_AND_SUBSIDY = "paid_and_subsidy"
-    """What the buyer paid plus the platform-funded discounts (the deal price the
-    merchant is owed before fees)."""
-
-
 class SubsidySettlement(enum.Enum):
     """How a platform pays the merchant the discounts it funds (platform coupons, 平台券)."""
 
@@ -107,6 +97,16 @@ class SubsidySettlement(enum.Enum):
 def _settlement_days(value: object) -> object:
     """A two-item list of days is a ``(earliest, latest)`` range: freeze it into a tuple."""
     return tuple(value) if isinstance(value, list) else value
+
+
+class FeeBase(enum.Enum):
+    """The amount a fee or commission rate applies to."""
+
+    PAID = "paid"
+    """What the buyer paid: :attr:`Order.payable <refundcore.domain.Order.payable>`."""
+    PAID_AND_SUBSIDY = "paid_and_subsidy"
+    """What the buyer paid plus the platform-funded discounts (the deal price the
+    merchant is owed before fees)."""
 
 
 def _rate(value: object) -> Fraction:
