@@ -545,6 +545,11 @@ def test_a_late_settlement_stays_open_until_it_settles():
     again = reconcile([], [], period=DECEMBER, open_items=unconfirmed)
     assert [o.id for o in again.open_items] == ["OB/pay/sale"]
     assert again.breaks == ()
+    # Re-posted now that the order is confirmed, the same id is due on 12-09 and missing.
+    _, _, _, everything = _two_months()
+    refreshed = reconcile([], [], period=DECEMBER, open_items=[everything["OB/pay/sale"]])
+    assert [(b.category, b.ledger_ids) for b in refreshed.breaks] == [
+        (Category.MISSING_FROM_STATEMENT, ("OB/pay/sale",))]
 
 
 # -- the command line carries open items from one month to the next --------------------------------
