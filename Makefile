@@ -26,7 +26,8 @@ $(VENV)/.installed-bench: $(BIN)/python $(PKG_SOURCES)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
-## make test: ruff, mypy --strict and pytest with branch coverage (fails under 95%)
+## make test: ruff, mypy --strict and pytest with branch coverage (fails under 95%);
+## slow property runs only in CI or with SLOW=1
 test: lint typecheck unit
 
 lint: $(VENV)/.installed-dev
@@ -35,9 +36,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src benchmarks
 
+# Long property runs (marked slow) run in CI, or locally with `make test SLOW=1`.
+PYTEST_MARKS := $(if $(or $(CI),$(SLOW)),,-m "not slow")
+
 unit: $(VENV)/.installed-dev
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage run -m pytest -q $(PYTEST_MARKS)
 	$(BIN)/coverage report --fail-under=95
 
 ## make docs: the Sphinx site, warnings as errors

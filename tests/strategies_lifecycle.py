@@ -31,6 +31,7 @@ from refundcore.lifecycle import (
     Escalated,
     Event,
     Inspected,
+    Negotiated,
     Party,
     Received,
     RefundFailed,
@@ -40,13 +41,19 @@ from refundcore.lifecycle import (
     RefundSubmitted,
     RefundSucceeded,
     Rejected,
+    ReplacementShipped,
     Requested,
     Resolved,
+    ScannedItem,
     ShippedBack,
 )
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=timezone.utc)
 QUOTE = Money.of("100.00", "CNY")
+#: What an exchange quotes: nothing (a replacement is shipped instead).
+NOTHING = Money.of("0", "CNY")
+#: The SKUs of the lines of :data:`LINES`.
+SKUS = {"L1": "SKU-1", "L2": "SKU-2"}
 LINES = (ReturnLine(order_line_id="L1", quantity=2), ReturnLine(order_line_id="L2", quantity=1))
 
 
@@ -58,6 +65,11 @@ def request(case_id: str = "R1", *, kind: ReturnKind = ReturnKind.RETURN_AND_REF
             at: datetime = T0) -> ReturnRequest:
     return ReturnRequest(id=case_id, order_id=f"O-{case_id}", lines=LINES, kind=kind,
                          reason=Reason.SIZE_FIT, requested_at=at)
+
+
+def quote_for(kind: ReturnKind) -> Money:
+    """What a request of ``kind`` quotes here: nothing for an exchange."""
+    return NOTHING if kind is ReturnKind.EXCHANGE else QUOTE
 
 
 def inspection(line: str = "L1", received: int = 2, accepted: int | None = None) -> Inspection:
@@ -122,6 +134,23 @@ class Script:
     def received(self) -> Received:
         """The next received event of the case."""
         return Received(**self._base("merchant", 24))
+
+    def scanned(self, tracking_number: str = "SF123", **skus: int) -> Received:
+        """The next received event of the case, as a warehouse scan (all requested by default)."""
+        counted = skus or {"SKU-1": 2, "SKU-2": 1}
+        return Received(**self._base("warehouse:WH1", 24), tracking_number=tracking_number,
+                        warehouse="WH1",
+                        items=tuple(ScannedItem(sku=sku, quantity=n) for sku, n in counted.items()))
+
+    def negotiated(self, amount: Money) -> Negotiated:
+        """The next negotiated event of the case."""
+        return Negotiated(**self._base("merchant", 1), amount=amount, note="buyer keeps it")
+
+    def replacement_shipped(self) -> ReplacementShipped:
+        """The next replacement shipped event of the case."""
+        base = self._base("merchant", 1)
+        return ReplacementShipped(**base, shipment=Shipment(
+            carrier="SF", tracking_number="SF-NEW", shipped_at=self.now))
 
     def inspected(self, *inspections: Inspection, refundable: Money | None = None) -> Inspected:
         """The next inspected event of the case."""
@@ -209,7 +238,16 @@ def builders(case_id: str, event_id: str, at: datetime, requested_at: datetime,
         "cancel": st.just(Cancelled(**base)),
         "ship_back": shipped.map(lambda when: ShippedBack(**base, shipment=Shipment(
             carrier="SF", tracking_number="SF1", shipped_at=min(when, at)))),
-        "receive": st.just(Received(**base)),
+        "receive": st.one_of(st.just(Received(**base)), st.builds(
+            lambda number, items: Received(**base, tracking_number=number, warehouse="WH1",
+                                           items=items),
+            st.sampled_from(["SF1", "SF2"]),
+            st.sampled_from([(), (ScannedItem(sku="SKU-1", quantity=2),
+                                  ScannedItem(sku="SKU-2", quantity=1))]))),
+        "negotiate": st.builds(lambda amount: Negotiated(**base, amount=amount),
+                               positive | st.just(Money.of("1", "USD"))),
+        "ship_replacement": shipped.map(lambda when: ReplacementShipped(**base, shipment=Shipment(
+            carrier="SF", tracking_number="SF9", shipped_at=min(when, at)))),
         "inspect": st.builds(
             lambda items, amount: Inspected(**base, inspections=items, refundable=amount),
             _inspections(), amounts),
@@ -232,18 +270,20 @@ def builders(case_id: str, event_id: str, at: datetime, requested_at: datetime,
         "auto_receive": st.just(DeadlinePassed(**base, deadline=Deadline.MERCHANT_RECEIPT)),
         "auto_confirm": st.just(DeadlinePassed(**base, deadline=Deadline.ORDER_CONFIRMATION)),
         "request": st.just(Requested(**base, request=request(case_id, kind=kind, at=requested_at),
-                                     quote=QUOTE)),
+                                     quote=quote_for(kind))),
     }
 
 
 ALL_NAMES = sorted(builders("R", "e", T0, T0))
 
 
+
 @st.composite
 def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) -> list[Event]:
     """Interleaved events of a few cases: each opens with its request, then anything goes.
 
-    Times move forward by random steps (so deadlines sometimes pass); most
+    Times move forward by random steps (so deadlines sometimes pass), and
+    now and then an event is dated a little before the last one; most
     events are of a kind the case allows now (a shadow case through the
     charts tells which), the rest of any kind; ids are mostly fresh,
     sometimes an earlier event again, sometimes an earlier id with other
@@ -253,7 +293,8 @@ def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) 
     from refundcore.lifecycle import ReturnCase
 
     cases = [f"R{n}" for n in range(draw(st.integers(1, max_cases)))]
-    kinds = {case: draw(st.sampled_from([ReturnKind.RETURN_AND_REFUND, ReturnKind.REFUND_ONLY]))
+    kinds = {case: draw(st.sampled_from([ReturnKind.RETURN_AND_REFUND, ReturnKind.REFUND_ONLY,
+                                         ReturnKind.EXCHANGE]))
              for case in cases}
     now = T0
     shadows: dict[str, ReturnCase] = {}
@@ -261,10 +302,13 @@ def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) 
     for number in range(draw(st.integers(1, max_events))):
         case = draw(st.sampled_from(cases))
         now += timedelta(hours=draw(st.sampled_from([0, 1, 5, 30, 200])))
+        # Now and then an event dated before the ones already written (a late writer).
+        at = now - timedelta(hours=draw(st.sampled_from([0] * 11 + [2])))
         shadow = shadows.get(case)
         if shadow is None:
             opening = Requested(id=f"{case}-open", case_id=case, at=now, actor="buyer",
-                                request=request(case, kind=kinds[case], at=now), quote=QUOTE)
+                                request=request(case, kind=kinds[case], at=now),
+                                quote=quote_for(kinds[case]))
             shadows[case] = ReturnCase.open(opening)
             stream.append(opening)
             continue
@@ -277,7 +321,7 @@ def event_streams(draw: st.DrawFn, *, max_cases: int = 3, max_events: int = 40) 
             allowed = shadow.allowed_events()
             names = allowed if allowed and draw(st.integers(0, 3)) else ALL_NAMES
             name = draw(st.sampled_from(names))
-            event = draw(builders(case, event_id, now, shadow.request.requested_at,
+            event = draw(builders(case, event_id, at, shadow.request.requested_at,
                                   kinds[case], shadow.limit)[name])
         with contextlib.suppress(RefundcoreError):
             shadow.apply(event)

@@ -26,6 +26,7 @@ LAYERS = {
     "ledger": 6,
     "posting": 6,
     "balances": 6,
+    "analysis": 6,
     "reconcile": 7,
     "formats": 8,
 }

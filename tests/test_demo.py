@@ -139,3 +139,75 @@ def test_a_reader_gone_away_ends_the_command_with_status_1(
     monkeypatch.setattr(sys, "stdout", _GoneReader())
     assert _cli.main(["demo", "--orders", "20"]) == 1
     assert moved == [(42, 99)]
+
+
+def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--version`` prints the version ``refundcore.__version__`` and the metadata hold."""
+    from importlib.metadata import version
+
+    import refundcore
+
+    with pytest.raises(SystemExit) as stopped:
+        _cli.main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"refundcore {refundcore.__version__}\n"
+    assert refundcore.__version__ == version("refundcore")
+
+
+class _Recorder(io.StringIO):
+    """A stream that notes how much of the report had been written at each flush."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed: list[str] = []
+
+    def flush(self) -> None:
+        self.flushed.append(self.getvalue())
+
+
+def test_demo_writes_its_title_before_the_work_and_announces_each_step() -> None:
+    """The title is flushed before simulating; each step is said on the progress stream."""
+    out, progress = _Recorder(), io.StringIO()
+    assert _cli.main(["demo", "--orders", "30"], out=out, progress=progress) == 0
+    assert out.flushed[0] == "refundcore demo: one simulated month (2026-11, seed 0)\n\n"
+    month = simulate(orders=30)
+    assert progress.getvalue() == (
+        "simulating 30 orders ...\n"
+        f"reconciling {len(month.ledger):,} ledger entries against "
+        f"{len(month.statement):,} statement lines ...\n"
+        "checking the result against the planted truth ...\n")
+
+
+def test_demo_json_stays_pure_json_with_progress_on_its_own_stream() -> None:
+    """With ``--json`` no title is written: standard output is one JSON document."""
+    out, progress = io.StringIO(), io.StringIO()
+    assert _cli.main(["demo", "--orders", "30", "--json"], out=out, progress=progress) == 0
+    assert json.loads(out.getvalue())["seed"] == 0
+    assert progress.getvalue().startswith("simulating 30 orders ...\n")
+
+
+def test_progress_goes_to_standard_error_only_when_it_is_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A person at a terminal sees progress; a pipe or a log gets none."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert _cli.main(["demo", "--orders", "20"]) == 0
+    assert "simulating 20 orders ...\n" in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert _cli.main(["demo", "--orders", "20"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_readme_excerpt_of_the_demo_is_what_the_demo_prints() -> None:
+    """Each run of lines in README's demo excerpt (between ``...`` lines) is in the real output."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("An excerpt:\n\n```text\n", 1)[1].split("```", 1)[0]
+    out = io.StringIO()
+    assert _cli.main(["demo"], out=out) == 0
+    printed = out.getvalue()
+    pieces = [piece.strip("\n") for piece in re.split(r"^ *\.\.\.\n", excerpt, flags=re.M)]
+    assert len(pieces) >= 2
+    for piece in pieces:
+        assert piece + "\n" in printed, piece

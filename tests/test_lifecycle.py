@@ -39,7 +39,7 @@ from refundcore.lifecycle import (
     diagram,
     replay_many,
 )
-from strategies_lifecycle import QUOTE, T0, Script, cny, inspection, refund
+from strategies_lifecycle import NOTHING, QUOTE, T0, Script, cny, inspection, refund
 
 # -- the named paths ---------------------------------------------------------------------
 
@@ -288,7 +288,7 @@ def test_forbidden_event_names_case_state_event_and_allowed() -> None:
     assert isinstance(error, ValueError)
     assert "R1" in str(error)
     assert "requested" in str(error)
-    assert "approve, auto_approve, cancel, escalate, reject" in str(error)
+    assert "approve, auto_approve, cancel, escalate, negotiate, reject" in str(error)
     assert case.snapshot() == before
     again = pickle.loads(pickle.dumps(error))
     assert (str(again), again.allowed, again.guard) == (str(error), error.allowed, None)
@@ -484,8 +484,16 @@ def test_every_state_entry_and_event_hook_fires() -> None:
 
 
 def _opened(kind: ReturnKind = ReturnKind.RETURN_AND_REFUND):
-    script = Script(kind=kind)
+    script = Script(kind=kind, quote=NOTHING if kind is ReturnKind.EXCHANGE else QUOTE)
     return ReturnCase.open(script.requested()), script
+
+
+def _exchange():
+    return _opened(ReturnKind.EXCHANGE)
+
+
+def _negotiation():
+    return _opened()
 
 
 def _happy():
@@ -521,7 +529,7 @@ def _never_shipped():
 
 
 _ALL_PATHS = [_happy, _refund_only, _dispute, _silence, _silence_refund_only,
-              _reject_at_inspection, _cancel, _never_shipped]
+              _reject_at_inspection, _cancel, _never_shipped, _exchange, _negotiation]
 _PATH_TAILS = {
     _happy: [Script.escalated, Script.approved, Script.shipped_back, Script.received,
              Script.inspected, Script.issued, Script.submitted, Script.succeeded, Script.closed],
@@ -539,6 +547,10 @@ _PATH_TAILS = {
         lambda s: s.resolved(Party.MERCHANT)],
     _cancel: [Script.approved, Script.cancelled],
     _never_shipped: [Script.approved, lambda s: s.deadline(Deadline.BUYER_SHIP_BACK, hours=200)],
+    _exchange: [Script.approved, Script.shipped_back, Script.received, Script.inspected,
+                Script.replacement_shipped],
+    _negotiation: [lambda s: s.negotiated(cny("20.00")), lambda s: s.issued("F1", cny("20.00")),
+                   Script.submitted, Script.succeeded],
 }
 
 
@@ -810,12 +822,13 @@ def test_order_cancellation_only_before_shipment() -> None:
     assert case.state == "cancelled"
     shipped = OrderCase.replay(_order(), _order_events()[:2])  # type: ignore[arg-type]
     with pytest.raises(InvalidTransition) as caught:
-        shipped.apply(OrderCancelled(id="c", case_id="O1", at=T0, actor="buyer"))
+        shipped.apply(OrderCancelled(id="c", case_id="O1", at=T0 + timedelta(hours=3),
+                                     actor="buyer"))
     assert caught.value.record == "OrderCase"
     assert shipped.allowed_events() == ("auto_confirm", "confirm", "deliver")
     with pytest.raises(InvalidTransition):
-        shipped.apply(DeadlinePassed(id="d", case_id="O1", at=T0, actor="platform",
-                                     deadline=Deadline.MERCHANT_RESPONSE))
+        shipped.apply(DeadlinePassed(id="d", case_id="O1", at=T0 + timedelta(hours=3),
+                                     actor="platform", deadline=Deadline.MERCHANT_RESPONSE))
     with pytest.raises(TypeError):
         shipped.apply(Script("O1").approved())
     with pytest.raises(TypeError):

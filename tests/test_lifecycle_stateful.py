@@ -25,6 +25,7 @@ from refundcore.lifecycle import (
     Disputed,
     Event,
     Inspected,
+    Negotiated,
     OrderCancelled,
     OrderCase,
     OrderDelivered,
@@ -39,6 +40,7 @@ from refundcore.lifecycle import (
     RefundReversed,
     RefundSubmitted,
     RefundSucceeded,
+    ReplacementShipped,
     Requested,
     Resolved,
     ReturnCase,
@@ -116,6 +118,12 @@ class _CaseMachine(RuleBasedStateMachine):
         assert self.snapshot() == before
 
     @invariant()
+    def history_is_in_time_order(self) -> None:
+        """Whatever was applied, refused or fired, the history never goes back in time."""
+        times = [event.at for event in self.case.history]
+        assert times == sorted(times)
+
+    @invariant()
     def version_is_history_length(self) -> None:
         """The version is the number of distinct events applied."""
         assert self.case.version == len(self.case.history)
@@ -127,13 +135,15 @@ class ReturnChartMachine(_CaseMachine):
 
     case: ReturnCase
 
-    @initialize(kind=st.sampled_from([ReturnKind.RETURN_AND_REFUND, ReturnKind.REFUND_ONLY]))
+    @initialize(kind=st.sampled_from([ReturnKind.RETURN_AND_REFUND, ReturnKind.REFUND_ONLY,
+                                      ReturnKind.EXCHANGE]))
     def open_case(self, kind: ReturnKind) -> None:
         """Open the case under test."""
-        from strategies_lifecycle import QUOTE, request
+        from strategies_lifecycle import quote_for, request
 
         self.case = ReturnCase.open(Requested(id="open", case_id="R1", at=T0, actor="buyer",
-                                              request=request("R1", kind=kind), quote=QUOTE))
+                                              request=request("R1", kind=kind),
+                                              quote=quote_for(kind)))
         self.kind = kind
 
     def snapshot(self) -> object:
@@ -153,6 +163,15 @@ class ReturnChartMachine(_CaseMachine):
         allowed = self.case.allowed_events()
         names = allowed if allowed and data.draw(st.integers(0, 3)) else ALL_NAMES
         self.attempt(self.draw_event(data, names))
+
+    @precondition(lambda self: self.case.state in ("requested", "inspected", "refund_pending"))
+    @rule(share=st.sampled_from([1, 2, 4]))
+    def they_agree_on_part(self, share: int) -> None:
+        """Buyer and merchant agree on a part of the quote, at least what is already issued."""
+        committed = sum(r.amount.minor for r, state in self.case.refunds if state != "reversed")
+        minor = max(self.case.quote.minor // share, committed, 1)
+        self.attempt(Negotiated(id=self.fresh_id(), case_id="R1", at=self.now, actor="merchant",
+                                amount=Money.from_minor(minor, "CNY")))
 
     @precondition(lambda self: not self.case.is_final)
     @rule(accepted=st.sampled_from([0, 1, 2, 2]))
@@ -178,6 +197,9 @@ class ReturnChartMachine(_CaseMachine):
                                                           "CNY"))
         elif state == "refunded":
             event = Closed(**base)
+        elif state == "inspected" and case.request.kind is ReturnKind.EXCHANGE:
+            event = ReplacementShipped(**base, shipment=Shipment(
+                carrier="SF", tracking_number="SF2", shipped_at=self.now))
         else:
             event = next_refund_step(case, base, self.serial)
         self.attempt(event)
@@ -205,7 +227,7 @@ class ReturnChartMachine(_CaseMachine):
         """Refunds not reversed never exceed what the case may refund."""
         committed = sum(r.amount.minor for r, state in self.case.refunds if state != "reversed")
         assert committed <= max(self.case.limit.minor, 0) or self.case.state in (
-            "closed", "sent_back", "disputed")
+            "closed", "sent_back", "disputed", "exchanged")
 
     def teardown(self) -> None:
         """At the end, the per-case chart replay also equals the live case."""

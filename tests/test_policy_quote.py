@@ -142,6 +142,27 @@ def test_refund_only_charges_no_return_parcel():
     assert quote.total == cny("36.00")
 
 
+def test_an_exchange_quotes_nothing_and_leaves_its_units_unrefunded():
+    """An exchange (换货) refunds nothing, charges nothing; later returns still refund in full."""
+    exchange = quote_refund(order(), [back("TEA", 2), back("CUP")], reason=Reason.SIZE_FIT,
+                            kind=ReturnKind.EXCHANGE, return_shipping="6.00",
+                            restocking_rate="0.1")
+    assert exchange.total == cny("0")
+    assert exchange.kind is ReturnKind.EXCHANGE
+    assert [(line.quantity, line.refunded_quantity, line.items) for line in exchange.lines] == [
+        (2, 0, ()), (1, 0, ())]
+    assert not exchange.whole_order
+    assert exchange.notes == ("an exchange refunds nothing: a replacement is shipped instead",)
+    later = quote_refund(order(), [back("TEA", 2), back("CUP")], reason=Reason.SIZE_FIT,
+                         already_refunded=[exchange])
+    assert later.total == order().payable
+    with pytest.raises(InvalidRecord, match="still unrefunded"):
+        quote_refund(order(), [back("TEA", 1)], reason=Reason.SIZE_FIT,
+                     kind=ReturnKind.EXCHANGE,
+                     already_refunded=[quote_refund(order(), [back("TEA", 2)],
+                                                    reason=Reason.SIZE_FIT)])
+
+
 def test_a_request_supplies_reason_kind_and_id():
     """Quoting a ReturnRequest takes its reason, kind and id."""
     request = ReturnRequest.for_order(order(), id="RMA-1", lines=[back("CUP")],

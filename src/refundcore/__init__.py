@@ -6,7 +6,8 @@ platform's settlement statement (对账). No I/O: records in, records out.
 
 The most used names are here; the public subpackages hold the rest:
 :mod:`refundcore.policy`, :mod:`refundcore.lifecycle`,
-:mod:`refundcore.reconcile` and :mod:`refundcore.formats`.
+:mod:`refundcore.reconcile`, :mod:`refundcore.formats` and
+:mod:`refundcore.analysis`.
 """
 
 from refundcore.balances import Balance, balance
@@ -37,6 +38,7 @@ from refundcore.errors import (
     ConcurrentModification,
     ConflictingEvent,
     CurrencyMismatch,
+    EventOutOfOrder,
     InvalidAmount,
     InvalidRecord,
     InvalidTransition,
@@ -68,6 +70,9 @@ from refundcore.policy import (
 )
 from refundcore.posting import FeeBase, SettlementTerms, SubsidySettlement, post
 
+#: The installed version of refundcore (also ``python -m refundcore --version``).
+__version__ = "0.1.0.dev0"
+
 __all__ = [
     "CURRENCIES",
     "Balance",
@@ -81,6 +86,7 @@ __all__ = [
     "DiscountKind",
     "Disposition",
     "EntryKind",
+    "EventOutOfOrder",
     "FeeBase",
     "FineMoney",
     "Funder",
@@ -120,6 +126,7 @@ __all__ = [
     "UnknownEvent",
     "UnknownHook",
     "UnknownState",
+    "__version__",
     "balance",
     "diagram",
     "exponent_of",

@@ -14,11 +14,12 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TextIO
 
+from refundcore import __version__
 from refundcore._cli_reconcile import add_parser as add_reconcile
 from refundcore.lifecycle import (
     Approved,
@@ -41,18 +42,24 @@ __all__ = ["DEFAULT_ORDERS", "main"]
 DEFAULT_ORDERS = 3000
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
+         progress: TextIO | None = None) -> int:
     """Run the command line.
 
     Args:
         argv: The arguments after the program name; ``sys.argv[1:]`` when None.
         out: Where to write; standard output when None.
+        progress: Where to say what a long command is doing; when None, standard
+            error if it is a terminal, else nowhere (so pipes and logs stay clean).
 
     Returns:
         The exit code.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if progress is None and sys.stderr.isatty():
+        progress = sys.stderr
+    args.progress = progress
     try:
         return int(args.run(args, sys.stdout if out is None else out))
     except BrokenPipeError:
@@ -68,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m refundcore",
         description="refundcore: exact after-sales money and reconciliation (对账).")
+    parser.add_argument("--version", action="version", version=f"refundcore {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_demo(commands)
     add_reconcile(commands)
@@ -121,9 +129,22 @@ def add_demo(commands: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace, out: TextIO) -> int:
-    """Simulate, reconcile and report on ``out``; returns 0."""
+    """Simulate, reconcile and report on ``out``; returns 0.
+
+    The text report's title is written before the work starts, and each step
+    is announced on ``args.progress`` (when set), so a person sees at once
+    what is running.
+    """
+    say = _progress(args.progress)
+    if not args.json:
+        out.write(_title(args.month, args.seed) + "\n")
+        out.flush()
+    say(f"simulating {args.orders:,} orders")
     month = simulate(orders=args.orders, seed=args.seed, month=args.month)
+    say(f"reconciling {len(month.ledger):,} ledger entries against "
+        f"{len(month.statement):,} statement lines")
     result = month.reconcile()
+    say("checking the result against the planted truth")
     check = month.check(result)
     if args.json:
         json.dump(_document(month, result, check), out, ensure_ascii=False, indent=2)
@@ -131,6 +152,22 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(_screen(month, result, check))
     return 0
+
+
+def _progress(stream: TextIO | None) -> Callable[[str], None]:
+    """A function announcing a step on ``stream``, or doing nothing without one."""
+    if stream is None:
+        return lambda _step: None
+
+    def say(step: str) -> None:
+        stream.write(f"{step} ...\n")
+        stream.flush()
+
+    return say
+
+
+def _title(month: str, seed: int) -> str:
+    return f"refundcore demo: one simulated month ({month}, seed {seed})\n"
 
 
 def _activity(month: SimulatedMonth) -> dict[str, int | Money]:
@@ -190,7 +227,7 @@ def _screen(month: SimulatedMonth, result: Reconciliation, check: TruthCheck) ->
     start, end = month.period
     refunded = counts["refunded"]
     assert isinstance(refunded, Money)
-    lines = [f"refundcore demo: one simulated month ({month.month}, seed {month.seed})", ""]
+    lines: list[str] = []
     lines.append(f"Orders   {counts['orders']:>7,} placed, {counts['shipped']:,} shipped, "
                  f"{counts['cancelled']:,} cancelled before shipment")
     lines.append(f"Returns  {counts['returns']:>7,} requested, {counts['approved']:,} approved, "

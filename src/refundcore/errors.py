@@ -17,6 +17,7 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
+        ├── EventOutOfOrder     (ValueError)     an event dated before the case's last event
         └── formats.StatementFormatError (ValueError) a statement's line, column, value
 
 Differences found by policy or reconciliation are *results*, not errors:
@@ -33,6 +34,7 @@ __all__ = [
     "ConcurrentModification",
     "ConflictingEvent",
     "CurrencyMismatch",
+    "EventOutOfOrder",
     "InvalidAmount",
     "InvalidRecord",
     "InvalidTransition",
@@ -226,3 +228,23 @@ class UnknownHook(RefundcoreError, ValueError):
 
     python-statemachine silently never calls such a method; refundcore refuses it.
     """
+
+
+class EventOutOfOrder(RefundcoreError, ValueError):
+    """An event dated before the last event of its case; the case is left unchanged.
+
+    Attributes:
+        case_id: The case the event was applied to.
+        event_id: The refused event's id.
+        last_at: When the case's last event happened.
+    """
+
+    def __init__(self, reason: str, *, value: Any, record: str, case_id: str, event_id: str,
+                 last_at: Any) -> None:
+        self.case_id = case_id
+        self.event_id = event_id
+        self.last_at = last_at
+        super().__init__(reason, value=value, record=record, record_id=case_id, field="at")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_transition, (type(self), self.args[0]), self.__dict__)

@@ -3,8 +3,11 @@
 Every state change of an order, a return case and a refund goes through a
 python-statemachine chart; every change is an event that is recorded,
 replayable and explainable. :class:`ReturnCase` applies events one at a time
-through the charts; :func:`replay_many` replays many cases' events through a
-transition table compiled once from the same charts.
+through the charts, in time order and run to completion; :func:`replay_many`
+replays many cases' events through a transition table compiled once from the
+same charts. :func:`refund_on_scan` gives the refund events a warehouse scan
+calls for (到仓即退), and :func:`overdue` lists the refunds not paid out in
+time (退款处理不及时).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from refundcore.lifecycle.events import (
     Escalated,
     Event,
     Inspected,
+    Negotiated,
     OrderCancelled,
     OrderDelivered,
     OrderPaid,
@@ -36,11 +40,15 @@ from refundcore.lifecycle.events import (
     RefundSubmitted,
     RefundSucceeded,
     Rejected,
+    ReplacementShipped,
     Requested,
     Resolved,
+    ScannedItem,
     ShippedBack,
 )
+from refundcore.lifecycle.overdue import Overdue, overdue
 from refundcore.lifecycle.replay import CaseState, Rejection, Replay, replay_many
+from refundcore.lifecycle.scan import ScanRefund, refund_on_scan
 
 __all__ = [
     "Approved",
@@ -54,12 +62,14 @@ __all__ = [
     "Escalated",
     "Event",
     "Inspected",
+    "Negotiated",
     "OrderCancelled",
     "OrderCase",
     "OrderDelivered",
     "OrderLifecycle",
     "OrderPaid",
     "OrderShipped",
+    "Overdue",
     "Party",
     "ReceiptConfirmed",
     "Received",
@@ -72,12 +82,17 @@ __all__ = [
     "RefundSucceeded",
     "Rejected",
     "Rejection",
+    "ReplacementShipped",
     "Replay",
     "Requested",
     "Resolved",
     "ReturnCase",
     "ReturnLifecycle",
+    "ScanRefund",
+    "ScannedItem",
     "ShippedBack",
     "diagram",
+    "overdue",
+    "refund_on_scan",
     "replay_many",
 ]

@@ -22,9 +22,12 @@ from refundcore.domain import Refund, ReturnKind, ReturnRequest, Shipment
 from refundcore.lifecycle.deadlines import Deadline, Deadlines
 from refundcore.lifecycle.events import (
     Inspected,
+    Negotiated,
     OrderShipped,
     Party,
+    Received,
     RefundIssued,
+    ReplacementShipped,
     Resolved,
     ShippedBack,
 )
@@ -47,6 +50,15 @@ WHY_NOT: dict[str, str] = {
     ),
     "refund_known": "no refund with this id was issued on the case",
     "settles_in_full": "the refunds paid out do not yet reach what the case refunds",
+    "receipt_scanned": (
+        "no warehouse scan of the return parcel's tracking number was received: inspect first"
+    ),
+    "agreed_within_quote": "the agreed amount exceeds the quote or is in another currency",
+    "agreed_covers_refunds": (
+        "the agreed amount is less than the refunds already issued and not reversed"
+    ),
+    "agreed_paid_out": "the refunds paid out do not reach the agreed amount",
+    "replacement_expected": "the request is no exchange: nothing is sent in replacement",
     "buyer_won": "the dispute was not decided for the buyer",
     "merchant_won": "the dispute was not decided for the merchant",
     "award_within_quote": "the award is missing, zero, above the quote or in another currency",
@@ -55,6 +67,10 @@ WHY_NOT: dict[str, str] = {
     "receipt_due": "the merchant's time to confirm receipt has not run out yet",
     "confirmation_due": "the buyer's time to confirm receipt has not run out yet",
 }
+
+
+#: The states in which a case owes the buyer money (the refund-processing clock runs).
+_OWING = frozenset({"inspected", "refund_pending"})
 
 
 @attrs.define
@@ -79,6 +95,9 @@ class ReturnData:
     shipment: Shipment | None = None
     inspections: tuple[Any, ...] = ()
     refunds: dict[str, RefundData] = attrs.Factory(dict)
+    receipt: Received | None = None
+    replacement: Shipment | None = None
+    refund_due_since: datetime | None = None
 
     # -- guards (side-effect free) -------------------------------------------------------
 
@@ -120,9 +139,34 @@ class ReturnData:
         amount = fact.refund.amount
         if amount.currency != self.limit.currency:
             return False
-        committed = sum(r.refund.amount.minor for r in self.refunds.values()
-                        if r.state != "reversed")
-        return committed + amount.minor <= self.limit.minor
+        return self._committed() + amount.minor <= self.limit.minor
+
+    def receipt_scanned(self, fact: Any) -> bool:  # noqa: ARG002 -- every guard takes the event
+        """The parcel was received on a scan of the return parcel's tracking number."""
+        receipt, shipment = self.receipt, self.shipment
+        return (receipt is not None and shipment is not None
+                and receipt.tracking_number == shipment.tracking_number)
+
+    def _committed(self) -> int:
+        return sum(r.refund.amount.minor for r in self.refunds.values() if r.state != "reversed")
+
+    def agreed_within_quote(self, fact: Negotiated) -> bool:
+        """The agreed amount is in the quote's currency and within it."""
+        amount = fact.amount
+        return amount.currency == self.quote.currency and amount <= self.quote
+
+    def agreed_covers_refunds(self, fact: Negotiated) -> bool:
+        """The agreed amount is no less than the refunds issued and not reversed."""
+        return fact.amount.minor >= self._committed()
+
+    def agreed_paid_out(self, fact: Negotiated) -> bool:
+        """The refunds paid out already reach the agreed amount."""
+        paid = sum(r.refund.amount.minor for r in self.refunds.values() if r.state == "succeeded")
+        return paid == fact.amount.minor
+
+    def replacement_expected(self, fact: Any) -> bool:  # noqa: ARG002 -- every guard takes it
+        """The request is an exchange: a replacement is sent instead of a refund."""
+        return self.request.kind is ReturnKind.EXCHANGE
 
     def refund_known(self, fact: Any) -> bool:
         """The event names a refund issued on the case."""
@@ -174,6 +218,10 @@ class ReturnData:
         """Fold ``fact``, taking the case from ``source`` to ``target``, into the record."""
         if source != target:
             self.entered_at = fact.at
+            if target not in _OWING:
+                self.refund_due_since = None
+            elif source not in _OWING:
+                self.refund_due_since = fact.at
         kind = type(fact)
         if kind is RefundIssued:
             self.refunds[fact.refund.id] = RefundData(fact.refund)
@@ -185,6 +233,12 @@ class ReturnData:
                 self.quote.currency)
         elif kind is Resolved and target == "refund_pending":
             self.limit = fact.award
+        elif kind is Negotiated:
+            self.limit = fact.amount
+        elif kind is Received:
+            self.receipt = fact
+        elif kind is ReplacementShipped:
+            self.replacement = fact.shipment
 
     # -- rollback --------------------------------------------------------------------------
 

@@ -10,13 +10,14 @@ optional ``expected_version``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
 from statemachine.exceptions import TransitionNotAllowed
 
-from refundcore.domain import Order, Refund, ReturnRequest
+from refundcore.domain import Order, Refund, ReturnRequest, Shipment
 from refundcore.errors import (
     ConcurrentModification,
     InvalidRecord,
@@ -55,6 +56,7 @@ from refundcore.lifecycle.replay import (
     _conflict,
     _name,
     _open,
+    _out_of_order,
     _wrong_case,
     replay_case,
 )
@@ -125,6 +127,8 @@ class _Case:
         self._history: list[Event] = list(history)
         self._seen: dict[str, Event] = {fact.id: fact for fact in self._history}
         self._listeners: list[object] = []
+        # Events applied from a listener while an event is being applied, in order.
+        self._pending: deque[Event] | None = None
         self._machine = self._chart(model=data)
         for listener in listeners:
             self.add_listener(listener)
@@ -219,7 +223,8 @@ class _Case:
         Its hooks (``on_enter_<state>``, ``after_<event>``, ``after_transition``,
         ...) are called while an event is applied, with the event as ``fact``;
         if one raises, the case is left unchanged and the error reaches the
-        caller of :meth:`apply`.
+        caller of :meth:`apply`. A hook may apply further events to the case:
+        they run after the current event commits (see :meth:`apply`).
 
         Raises:
             UnknownHook: a hook names no state or event of the chart, or the
@@ -232,6 +237,13 @@ class _Case:
     def apply(self, event: Event, *, expected_version: int | None = None) -> bool:
         """Apply ``event`` through the chart.
 
+        Events run to completion: an event applied from a listener of this
+        case while another is being applied (from ``on_enter_received``, say)
+        is queued, and applied once the current event is in the history;
+        queued events are applied in the order they were queued. So the
+        history is always the order in which the chart took the events, and
+        it replays.
+
         Args:
             event: The event.
             expected_version: The version the writer saw; refused when the
@@ -240,19 +252,47 @@ class _Case:
         Returns:
             ``True`` when the case changed, ``False`` when this event id was
             already applied (with the same content). A duplicate is recognised
-            before the version is checked, so a writer retrying its own event
-            gets ``False``, not an error.
+            before the version and the time are checked, so a writer retrying
+            its own event gets ``False``, not an error. An event applied from a
+            listener returns ``False`` at once: it is queued, not applied yet.
 
         Raises:
             InvalidTransition: the chart forbids the event now; the case is unchanged.
+            EventOutOfOrder: the event is dated before the case's last event.
             ConflictingEvent: the event id was already applied with other content.
             ConcurrentModification: ``expected_version`` is not the case's version.
             InvalidRecord: the event belongs to another case.
+            ValueError: ``expected_version`` given for an event applied from a
+                listener (it is queued, so no version it saw can hold).
+
+        An error from an event a listener queued reaches the outermost caller
+        of :meth:`apply` after the events before it are committed: the case
+        keeps them, the refused event changes nothing, and the events queued
+        after it are dropped (they were reactions to a chain that broke). When
+        the outermost event itself is refused, the events its listeners
+        queued are dropped with it.
         """
         if not isinstance(event, Event):
             raise TypeError(f"not an event: {event!r} ({type(event).__name__})")
         if event.case_id != self.case_id:
             raise _wrong_case(self.case_id, event)
+        if self._pending is not None:
+            if expected_version is not None:
+                raise ValueError(
+                    f"expected_version={expected_version!r} cannot hold for an event applied "
+                    "from a listener: it is queued until the current event is committed")
+            self._pending.append(event)
+            return False
+        self._pending = deque()
+        try:
+            changed = self._apply_one(event, expected_version)
+            while self._pending:
+                self._apply_one(self._pending.popleft(), None)
+        finally:
+            self._pending = None
+        return changed
+
+    def _apply_one(self, event: Event, expected_version: int | None) -> bool:
         seen = self._seen.get(event.id)
         if seen is not None:
             if seen == event:
@@ -264,6 +304,8 @@ class _Case:
                 f"{self.version}", expected=expected_version, actual=self.version,
                 record_id=self.case_id, record=self._kind)
         name = self._event_name(event)
+        if self._history and event.at < self._history[-1].at:
+            raise _out_of_order(self.case_id, event, self._history[-1], self._kind)
         snapshot = self._data.snapshot()
         try:
             self._step(name, event)
@@ -298,8 +340,11 @@ class _Case:
         """Fire every deadline that has run out by ``now``.
 
         Each firing is a :class:`DeadlinePassed` event dated at the moment
-        the deadline ran out, with an id made from the case, the deadline
-        and the version, so that ticking again (or replaying) changes nothing.
+        the deadline ran out (or at the case's last event, when that is later:
+        a case takes its events in time order), with an id made from the case,
+        the deadline and the version, so that ticking again (or replaying)
+        changes nothing. Events that listeners apply meanwhile are applied
+        before the next deadline is looked at.
 
         Args:
             now: The current time (timezone-aware); the library never reads the clock.
@@ -308,14 +353,23 @@ class _Case:
             The events fired, in order (several when one deadline leads into another).
             If a listener raises, the error reaches the caller; the deadlines
             fired before it stay applied.
+
+        Raises:
+            RuntimeError: called from a listener of this case while an event is
+                being applied (the deadlines would fire in the middle of it).
         """
         _aware(now, "now")
+        if self._pending is not None:
+            raise RuntimeError(f"{self._kind} {self.case_id!r}: tick cannot run from a listener "
+                               "while an event is being applied; tick after apply returns")
         fired: list[DeadlinePassed] = []
         while True:
             due = self._deadline()
             if due is None or due[1] > now:
                 return tuple(fired)
             deadline, at = due
+            if self._history:
+                at = max(at, self._history[-1].at)
             event = DeadlinePassed(
                 id=f"{self.case_id}/{deadline.value}/{self.version}", case_id=self.case_id,
                 at=at, actor="platform", deadline=deadline)
@@ -426,6 +480,32 @@ class ReturnCase(_Case):
     def limit(self) -> Money:
         """What the case may refund in all now (lower after a partial acceptance)."""
         return self._data.limit  # type: ignore[no-any-return]
+
+    @property
+    def shipment(self) -> Shipment | None:
+        """The parcel the buyer sent back, once shipped."""
+        return self._data.shipment  # type: ignore[no-any-return]
+
+    @property
+    def replacement(self) -> Shipment | None:
+        """The replacement parcel of an exchange, once shipped."""
+        return self._data.replacement  # type: ignore[no-any-return]
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """The durations of the case's clocks."""
+        return self._data.deadlines  # type: ignore[no-any-return]
+
+    @property
+    def refund_due_since(self) -> datetime | None:
+        """When the case started to owe the buyer a refund, while it does (else ``None``).
+
+        The refund-processing clock (:attr:`Deadlines.refund_processing`)
+        counts from here: the case entered ``inspected`` or ``refund_pending``
+        from a state that owed nothing. Issuing, failing or retrying refunds
+        does not restart it; a reversal after the case was refunded does.
+        """
+        return self._data.refund_due_since  # type: ignore[no-any-return]
 
     @property
     def refunds(self) -> tuple[tuple[Refund, str], ...]:

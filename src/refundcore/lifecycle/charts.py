@@ -47,13 +47,18 @@ class OrderLifecycle(StateMachine):
 class ReturnLifecycle(StateMachine):
     """A return case from the buyer's request to its close.
 
-    Approval sends a return-and-refund case to wait for the buyer's parcel and
-    a refund-only case straight to ``refund_pending``; an inspection that
-    accepts nothing sends the goods back to the buyer. Refunds are issued
-    while the case owes money; the case is ``refunded`` when the refunds paid
-    out reach what it may refund. A rejection can be disputed on the platform,
-    which decides it either way. The ``auto_*`` events are the platform's
-    deadlines (see :class:`~refundcore.lifecycle.Deadlines`).
+    Approval sends a return-and-refund (or exchange) case to wait for the
+    buyer's parcel and a refund-only case straight to ``refund_pending``; an
+    inspection that accepts nothing sends the goods back to the buyer. Refunds
+    are issued while the case owes money (or straight on receipt when a
+    warehouse scanned in the return parcel: 到仓即退); the case is
+    ``refunded`` when the refunds paid out reach what it may refund. A
+    negotiated agreement (协商) sets what it may refund, and before the
+    parcel is sent back it replaces the return. An exchange whose goods
+    passed inspection ends ``exchanged`` when the replacement ships. A
+    rejection can be disputed on the platform, which decides it either way.
+    The ``auto_*`` events are the platform's deadlines (see
+    :class:`~refundcore.lifecycle.Deadlines`).
     """
 
     requested = State("requested", value="requested", initial=True)
@@ -67,6 +72,7 @@ class ReturnLifecycle(StateMachine):
     rejected = State("rejected", value="rejected")
     sent_back = State("sent back", value="sent_back")
     disputed = State("disputed", value="disputed")
+    exchanged = State("exchanged", value="exchanged", final=True)
     cancelled = State("cancelled", value="cancelled", final=True)
     closed = State("closed", value="closed", final=True)
 
@@ -95,6 +101,8 @@ class ReturnLifecycle(StateMachine):
     issue_refund = (
         inspected.to(refund_pending,
                      cond=["refund_is_new", "refund_names_case", "refund_within_limit"])
+        | received.to(refund_pending, cond=["receipt_scanned", "refund_is_new",
+                                            "refund_names_case", "refund_within_limit"])
         | refund_pending.to(refund_pending, internal=True,
                             cond=["refund_is_new", "refund_names_case", "refund_within_limit"])
     )
@@ -108,6 +116,21 @@ class ReturnLifecycle(StateMachine):
     )
     reverse_refund = (refunded.to(refund_pending, cond="refund_known")
                       | refund_pending.to(refund_pending, internal=True, cond="refund_known"))
+    negotiate = (
+        requested.to(refund_pending, cond=["agreed_within_quote", "agreed_covers_refunds"])
+        | under_review.to(refund_pending, cond=["agreed_within_quote", "agreed_covers_refunds"])
+        | awaiting_parcel.to(refund_pending,
+                             cond=["agreed_within_quote", "agreed_covers_refunds"])
+        | inspected.to(inspected, internal=True,
+                       cond=["agreed_within_quote", "agreed_covers_refunds"])
+        | refund_pending.to(refunded, cond=["agreed_within_quote", "agreed_covers_refunds",
+                                            "agreed_paid_out"])
+        | refund_pending.to(refund_pending, internal=True,
+                            cond=["agreed_within_quote", "agreed_covers_refunds"],
+                            unless="agreed_paid_out")
+    )
+    ship_replacement = inspected.to(exchanged, cond=["replacement_expected",
+                                                     "shipped_after_request"])
     dispute = rejected.to(disputed) | sent_back.to(disputed)
     resolve = (disputed.to(refund_pending, cond=["buyer_won", "award_within_quote"])
                | disputed.to(closed, cond="merchant_won"))

@@ -6,7 +6,10 @@ parcel back in time has the request cancelled, a merchant who does not confirm
 receipt of a returned parcel in time has it received automatically, and an
 order the buyer never confirms is confirmed automatically (which starts the
 settlement clock). The durations live in one :class:`Deadlines` object; the
-cases fire them from ``tick(now)``. Nothing here reads the clock.
+cases fire them from ``tick(now)``. One clock is a report, not an action: a
+refund not paid out in time (退款处理不及时) is listed by
+:func:`~refundcore.lifecycle.overdue`, since no platform pays it out for the
+merchant. Nothing here reads the clock.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Deadline(enum.Enum):
     """The merchant did not confirm receipt of the returned parcel: it counts as received."""
     ORDER_CONFIRMATION = "order_confirmation"
     """The buyer did not confirm receipt of a shipped order: it is confirmed automatically."""
+    REFUND_PROCESSING = "refund_processing"
+    """A refund due was not paid out in time (退款处理不及时): reported, never fired."""
 
 
 def _positive(check: Checker, field: str, value: object) -> None:
@@ -47,8 +52,8 @@ class Deadlines:
 
     The defaults follow common Chinese platform rules (48 hours for the
     merchant to answer, 7 days to ship back, 10 days to confirm receipt of a
-    return, 10 days after shipment for an order to confirm itself); pass your
-    platform's values.
+    return, 10 days after shipment for an order to confirm itself, 72 hours
+    to pay a refund out once it is due); pass your platform's values.
 
     Attributes:
         merchant_response: From the request (or its escalation to manual review)
@@ -59,12 +64,17 @@ class Deadlines:
             receipt.
         order_confirmation: From the order's shipment to automatic confirmation
             of receipt.
+        refund_processing: From the moment a refund became due (inspection
+            passed, approval of a refund-only request, an agreement, a
+            dispute won, a refund reversed) to the refunds being paid out in
+            full; :func:`~refundcore.lifecycle.overdue` lists the cases past it.
     """
 
     merchant_response: timedelta = timedelta(hours=48)
     buyer_ship_back: timedelta = timedelta(days=7)
     merchant_receipt: timedelta = timedelta(days=10)
     order_confirmation: timedelta = timedelta(days=10)
+    refund_processing: timedelta = timedelta(hours=72)
 
     def __attrs_post_init__(self) -> None:
         check = Checker(self, None)

@@ -29,6 +29,7 @@ __all__ = [
     "Escalated",
     "Event",
     "Inspected",
+    "Negotiated",
     "OrderCancelled",
     "OrderDelivered",
     "OrderPaid",
@@ -43,8 +44,10 @@ __all__ = [
     "RefundSubmitted",
     "RefundSucceeded",
     "Rejected",
+    "ReplacementShipped",
     "Requested",
     "Resolved",
+    "ScannedItem",
     "ShippedBack",
 ]
 
@@ -172,8 +175,46 @@ class ShippedBack(_ParcelEvent):
 
 
 @attrs.frozen(kw_only=True)
+class ScannedItem:
+    """How many units of one SKU a warehouse scan counted in a returned parcel.
+
+    Attributes:
+        sku: The product's stock-keeping unit (as on the order line).
+        quantity: Units counted (positive).
+    """
+
+    sku: str
+    quantity: int
+
+    def __attrs_post_init__(self) -> None:
+        check = Checker(self, self.sku)
+        check.text("sku")
+        check.count("quantity")
+
+
+@attrs.frozen(kw_only=True)
 class Received(Event):
-    """The merchant confirmed receipt of the returned parcel."""
+    """The merchant confirmed receipt of the returned parcel, or a warehouse scanned it in.
+
+    A warehouse scan says which parcel arrived and what was in it; with it,
+    :func:`~refundcore.lifecycle.refund_on_scan` can refund on arrival
+    (到仓即退). A plain confirmation leaves the three fields empty.
+
+    Attributes:
+        tracking_number: The tracking number scanned, if any.
+        warehouse: The warehouse that scanned the parcel, if known.
+        items: The units counted per SKU (each SKU once); empty when not counted.
+    """
+
+    tracking_number: str | None = None
+    warehouse: str | None = None
+    items: tuple[ScannedItem, ...] = ()
+
+    def _check(self, check: Checker) -> None:
+        check.text("tracking_number", optional=True)
+        check.text("warehouse", optional=True)
+        check.unique("items", (item.sku for item in check.items("items", ScannedItem)),
+                     what="SKU")
 
 
 @attrs.frozen(kw_only=True)
@@ -194,6 +235,33 @@ class Inspected(Event):
         check.unique("inspections", (i.order_line_id for i in self.inspections),
                      what="order line")
         check.money("refundable", None)
+
+
+@attrs.frozen(kw_only=True)
+class Negotiated(Event):
+    """Buyer and merchant agreed on what the case refunds (协商退款), usually less than asked.
+
+    From then on the case may refund exactly ``amount`` in all: a refund of
+    it paid out closes the case's money, and the buyer keeps the goods when
+    the agreement comes before they were sent back.
+
+    Attributes:
+        amount: The agreed refund (positive, at most the quote, in its currency,
+            and no less than the refunds already issued and not reversed).
+        note: What was agreed, in words.
+    """
+
+    amount: Money
+    note: str = ""
+
+    def _check(self, check: Checker) -> None:
+        check.money("amount", None, positive=True)
+        _note(check, "note", self.note)
+
+
+@attrs.frozen(kw_only=True)
+class ReplacementShipped(_ParcelEvent):
+    """The merchant shipped the replacement of an exchange (换货); ``shipment``: the parcel."""
 
 
 @attrs.frozen(kw_only=True)
@@ -324,6 +392,9 @@ class DeadlinePassed(Event):
 
     def _check(self, check: Checker) -> None:
         check.member("deadline", Deadline)
+        if self.deadline is Deadline.REFUND_PROCESSING:
+            check.fail("deadline", "is a report, not an action: no platform pays a refund out "
+                       "for the merchant (see overdue())", self.deadline)
 
 
 # -- order -------------------------------------------------------------------------------
@@ -372,6 +443,8 @@ _EVENT_NAMES: dict[type[Event], str] = {
     ShippedBack: "ship_back",
     Received: "receive",
     Inspected: "inspect",
+    Negotiated: "negotiate",
+    ReplacementShipped: "ship_replacement",
     RefundIssued: "issue_refund",
     RefundSubmitted: "submit_refund",
     RefundSucceeded: "settle_refund",

@@ -19,6 +19,7 @@ import attrs
 
 from refundcore.errors import (
     ConflictingEvent,
+    EventOutOfOrder,
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
@@ -74,8 +75,9 @@ class Rejection:
 
     Attributes:
         event: The refused event.
-        error: Why: :class:`~refundcore.errors.InvalidTransition` or
-            :class:`~refundcore.errors.ConflictingEvent`.
+        error: Why: :class:`~refundcore.errors.InvalidTransition`,
+            :class:`~refundcore.errors.ConflictingEvent` or
+            :class:`~refundcore.errors.EventOutOfOrder`.
     """
 
     event: Event
@@ -99,10 +101,11 @@ class Replay:
 class _Run:
     """One case being replayed: its record, its history and the events seen by id."""
 
-    __slots__ = ("data", "seen")
+    __slots__ = ("data", "last", "seen")
 
     def __init__(self, data: ReturnData, first: Requested) -> None:
         self.data = data
+        self.last: Event = first
         # Insertion-ordered: the applied events by id are the history, in order.
         self.seen: dict[str, Event] = {first.id: first}
 
@@ -191,11 +194,13 @@ def _step(run: _Run, fact: Event) -> RefundcoreError | None:
     kind = type(fact)
     known = _KINDS.get(kind)
     if known is None:
-        if kind is Requested:
-            return _already_open(data)
         name, refund_event = _name(fact), None
     else:
         name, refund_event = known
+    if fact.at < run.last.at:
+        return _out_of_order(data.case_id, fact, run.last)
+    if kind is Requested:
+        return _already_open(data)
     state = data.state
     candidates = RETURN_TABLE[state].get(name)
     target = None
@@ -220,6 +225,7 @@ def _step(run: _Run, fact: Event) -> RefundcoreError | None:
     data.fold(fact, state, target)
     data.state = target
     seen[fact.id] = fact
+    run.last = fact
     return None
 
 
@@ -232,14 +238,24 @@ def _conflict(case_id: str, fact: Event, seen: Event, kind: str = "ReturnCase",
     )
 
 
+def _out_of_order(case_id: str, fact: Event, last: Event, kind: str = "ReturnCase",
+                  ) -> EventOutOfOrder:
+    return EventOutOfOrder(
+        f"event {fact.id!r} is dated before the case's last event {last.id!r} "
+        f"({last.at.isoformat()}): a case takes its events in time order",
+        value=fact.at, record=kind, case_id=case_id, event_id=fact.id, last_at=last.at,
+    )
+
+
 def replay_many(events: Iterable[Event], *, deadlines: Deadlines | None = None) -> Replay:
     """Replay the events of many return cases through the compiled transition tables.
 
     Events are applied in the order given; each belongs to the case named by
     its ``case_id``, which its :class:`Requested` event opens. An event the
-    charts forbid, a conflicting reuse of an event id, or an event for a case
-    not opened yet is collected in :attr:`Replay.rejected` with the very error
-    :meth:`ReturnCase.apply` raises, and the replay goes on. Listeners are not
+    charts forbid, a conflicting reuse of an event id, an event dated before
+    its case's last event, or an event for a case not opened yet is collected
+    in :attr:`Replay.rejected` with the very error :meth:`ReturnCase.apply`
+    raises, and the replay goes on. Listeners are not
     called: a replay rebuilds, it does not happen again.
 
     Args:

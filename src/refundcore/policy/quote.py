@@ -444,6 +444,29 @@ def _request_lines(
     return items, reason, kind, None
 
 
+def _exchange_quote(order: Order, items: tuple[ReturnLine, ...], reason: Reason,
+                    before: _Before, return_id: str | None) -> RefundQuote:
+    """An exchange refunds nothing: the goods come back and a replacement goes out."""
+    zero = Money.zero(order.currency)
+    lines = []
+    for item in items:
+        line = order.line(item.order_line_id)
+        left = line.quantity - before.returned[line.id]
+        if item.quantity > left:
+            raise InvalidRecord(
+                f"asks {item.quantity} but only {left} of {line.quantity} are still unrefunded",
+                value=item.quantity, record="ReturnLine", record_id=line.id, field="quantity")
+        lines.append(QuoteLine(order_line_id=line.id, quantity=item.quantity,
+                               refunded_quantity=0, items=(), tax_included=zero))
+    whole = all(before.returned[line.id] == line.quantity for line in order.lines)
+    return RefundQuote(
+        order_id=order.id, currency=order.currency, reason=reason, kind=ReturnKind.EXCHANGE,
+        lines=tuple(lines), refundable_before=order.payable - before.refunded,
+        whole_order=whole, return_id=return_id,
+        notes=("an exchange refunds nothing: a replacement is shipped instead",),
+    )
+
+
 def quote_refund(
     order: Order,
     lines: ReturnRequest | Iterable[ReturnLine],
@@ -478,7 +501,9 @@ def quote_refund(
         The quote: per line goods, tax, merchant- and platform-funded discount
         shares, shipping share, restocking and inspection deductions; per
         order the rest of the shipping when the whole order is back, the
-        return parcel, waived charges and the cap.
+        return parcel, waived charges and the cap. An exchange (换货) quotes
+        nothing: its lines refund no unit and it has no items, since a
+        replacement is shipped instead of money.
 
     Raises:
         InvalidRecord: lines not on the order, asked twice, or more units
@@ -498,6 +523,8 @@ def quote_refund(
         if line_id not in asked:
             raise InvalidRecord("inspects a line that is not being returned", value=line_id,
                                 record="Inspection", record_id=line_id, field="order_line_id")
+    if kind is ReturnKind.EXCHANGE:
+        return _exchange_quote(order, items, reason, before, return_id)
     shares = _line_shares(order)
     fault = reason.merchant_fault
     goods_back = kind is not ReturnKind.REFUND_ONLY
