@@ -20,6 +20,7 @@ from refundcore import (
     Money,
     Order,
     OrderLine,
+    OverRefund,
     Reason,
     Refund,
     RefundMethod,
@@ -198,6 +199,18 @@ def test_cancelling_after_store_credit_refunds_only_what_is_left():
               OrderCancelled(id="cancel", case_id="O1", at=when("11-04"), actor="buyer")]
     entries = by_id(post(events, orders=[o], terms=SettlementTerms()))
     assert entries["O1/cancel/refund"].amount == cny("-72.00")
+
+
+def test_store_credit_counts_towards_what_an_order_may_refund():
+    """Original route plus store credit beyond what was paid is refused, as any over-refund."""
+    o = order()  # payable 102.00
+    refunds = [Refund(id="RF-1", amount=cny("80.00"), tender_id="WX1", return_id="R1"),
+               Refund(id="RF-2", amount=cny("30.00"), method=RefundMethod.BALANCE,
+                      return_id="R1")]
+    with pytest.raises(OverRefund) as error:
+        post([*paid(o, when("11-02")), *refunded(o, refunds, when("11-03"))], orders=[o],
+             terms=SettlementTerms())
+    assert (error.value.cap, error.value.left) == ("order", cny("22.00"))
 
 
 def test_set_aside_entries_keep_the_rejected_positions_right():
