@@ -422,6 +422,7 @@ def test_cheapest_first_accounts_for_every_record_whatever_the_input_order(data,
     for outcome in (*first.matches, *first.breaks, *first.open_items):
         seen.update(("ledger", i) for i in outcome.ledger_ids)
         seen.update(("statement", i) for i in outcome.statement_ids)
+    seen.update(("ledger", e.id) for e in first.off_statement)
     expected = Counter(("ledger", e.id) for e in ledger)
     expected.update(("statement", s.id) for s in statement)
     assert seen == expected

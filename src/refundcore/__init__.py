@@ -73,7 +73,7 @@ from refundcore.policy import (
     quote_refund,
     split_refund,
 )
-from refundcore.posting import FeeBase, SettlementTerms, post
+from refundcore.posting import FeeBase, SettlementTerms, SubsidySettlement, post
 
 #: The installed version of refundcore (also ``python -m refundcore --version``).
 __version__ = "0.1.0.dev0"
@@ -127,6 +127,7 @@ __all__ = [
     "Rounding",
     "SettlementTerms",
     "Shipment",
+    "SubsidySettlement",
     "TaxMode",
     "Tender",
     "TenderKind",

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter, setitem
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from refundcore.errors import InvalidRecord
 from refundcore.ledger import (
@@ -44,7 +44,6 @@ from refundcore.reconcile._work import (
     Outcome,
     Work,
     columns_of,
-    ledger_date,
     positions,
 )
 
@@ -452,6 +451,9 @@ def reconcile(
         carried = _accept(open_items, LedgerEntry, "open_items", rejected, lwhere)
         lines = _accept(statement, StatementLine, "statement", rejected, swhere)
         lcols = _columns(entries, LEDGER_COLUMNS)
+        entries, carried, aside = _off_statement(entries, carried, lcols[2], lwhere)
+        if aside:
+            lcols = columns_of(entries, LEDGER_COLUMNS)
         if carried:
             ccols = columns_of(carried, LEDGER_COLUMNS)
             lcols = tuple(a + b for a, b in zip(lcols, ccols, strict=False))
@@ -477,11 +479,40 @@ def reconcile(
         work = Work(entries, lines, carried_from, tolerance, (lcols, scols))
         for rule in rules:
             rule(work)
-        return _finish(work, bounds, rejected or [])
+        return _finish(work, bounds, rejected or [], aside)
+
+
+def _off_statement(
+    entries: Sequence[LedgerEntry],
+    carried: Sequence[LedgerEntry],
+    kinds: list[EntryKind],
+    where: list[tuple[str, int]] | None,
+) -> tuple[Sequence[LedgerEntry], Sequence[LedgerEntry], tuple[LedgerEntry, ...]]:
+    """Set aside the entries no statement lists (store credit, coupon compensation).
+
+    The ledger's kind column (``kinds``), counted in C, says when it has none.
+    """
+    if not any(map(kinds.count, _ASIDE)) and all(e.kind.on_statement for e in carried):
+        return entries, carried, ()
+    aside = tuple(e for e in (*entries, *carried) if not e.kind.on_statement)
+    if where is not None:
+        keep = [k for k, e in enumerate((*entries, *carried)) if e.kind.on_statement]
+        where[:] = [where[k] for k in keep]
+    return (
+        [e for e in entries if e.kind.on_statement],
+        [e for e in carried if e.kind.on_statement],
+        tuple(sorted(aside, key=lambda e: e.id)),
+    )
+
+
+_ASIDE: Final = tuple(kind for kind in EntryKind if not kind.on_statement)
 
 
 def _finish(
-    work: Work, bounds: tuple[date, date] | None, rejected: list[RejectedInput]
+    work: Work,
+    bounds: tuple[date, date] | None,
+    rejected: list[RejectedInput],
+    aside: tuple[LedgerEntry, ...] = (),
 ) -> Reconciliation:
     context = _Context(work, None if bounds is None else bounds[1])
     ledger, statement = work.ledger, work.statement
@@ -567,10 +598,13 @@ def _finish(
     breaks_now: list[int] = []
     for i in missing:
         e = ledger[i]
-        due = ledger_date(e)
-        if bounds is not None and due > bounds[1]:
-            open_items.append(OpenItem(entry=e, expected_on=due, period_end=bounds[1],
-                                       context=context))
+        # Open while it may still settle after the period: not confirmed yet (no date),
+        # or the latest date of its window is after the end.
+        if bounds is not None and (
+            e.settles_on is None or (e.settles_by or e.settles_on) > bounds[1]
+        ):
+            open_items.append(OpenItem(entry=e, expected_on=e.settles_on,
+                                       period_end=bounds[1], context=context))
             context.lonely[0].append(i)
             add(Category.OPEN_ITEM, {e.currency: -e.net.minor})
         else:
@@ -603,6 +637,7 @@ def _finish(
         other_matches=matches,
         breaks=tuple(breaks),
         open_items=tuple(open_items),
+        off_statement=aside,
         rejected=tuple(rejected),
         summary=summary,
         context=context,

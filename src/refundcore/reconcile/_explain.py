@@ -15,7 +15,7 @@ from refundcore.ledger import Component, LedgerEntry
 from refundcore.money import Money
 from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._result import Category
-from refundcore.reconcile._work import LEDGER_FLOW, LINE_FLOW, ledger_date, line_date
+from refundcore.reconcile._work import LEDGER_FLOW, LINE_FLOW, days_off, ledger_date, line_date
 
 __all__ = ["Candidate", "Explanation", "FieldDiff"]
 
@@ -159,7 +159,7 @@ def _pair_story(outcome: Any) -> Explanation:
             components.append(("fee", s_fee - l_fee))
     l_dates = sorted({ledger_date(e) for e in ledger})
     s_dates = sorted({line_date(s) for s in statement})
-    if l_dates != s_dates:
+    if l_dates != s_dates and any(days_off(e, d) for e in ledger for d in s_dates):
         diffs.append(FieldDiff(field="date", ledger=", ".join(map(str, l_dates)),
                                statement=", ".join(map(str, s_dates))))
     headline = _pair_headline(category, outcome.rule, l_amount, s_gross, l_fee, s_fee,
@@ -226,7 +226,7 @@ def _fields_apart(e: LedgerEntry, s: StatementLine) -> tuple[str, str] | None:
         return "amount", f"{e.amount} / {s.gross}"
     if e.fee_minor != s.fee_minor:
         return "fee", f"{e.fee} / {s.fee}"
-    if ledger_date(e) != line_date(s):
+    if days_off(e, line_date(s)):
         return "date", f"{ledger_date(e)} / {line_date(s)}"
     return None
 
@@ -260,10 +260,19 @@ def _single_story(outcome: Any, context: Any) -> Explanation:
         ledger_side = False
     headline: str
     if category is Category.OPEN_ITEM:
-        headline = (
-            f"expected to settle on {outcome.expected_on}, after the period ends on "
-            f"{outcome.period_end}: timing, not a break; carry it to the next period"
-        )
+        if outcome.expected_on is None:
+            headline = (
+                f"its order was not confirmed by the period end {outcome.period_end}, so it "
+                "has no settlement date yet: timing, not a break; carry it to the next period"
+            )
+        else:
+            latest = record.settles_by or outcome.expected_on
+            when = (f"on {latest}, after the period ends on" if latest == outcome.expected_on
+                    else f"from {outcome.expected_on} to {latest}, past the period end")
+            headline = (
+                f"expected to settle {when} {outcome.period_end}: timing, not a break; "
+                "carry it to the next period"
+            )
     elif category is Category.MISSING_FROM_STATEMENT:
         due: date = ledger_date(record)
         end = context.period_end

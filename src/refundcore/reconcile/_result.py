@@ -184,24 +184,33 @@ class Break(_Outcome):
 
 @attrs.frozen(kw_only=True)
 class OpenItem(_Outcome):
-    """A ledger entry not on the statement yet, due after the period: carried to the next.
+    """A ledger entry not on the statement yet that may still settle: carried to the next period.
 
-    Pass a result's ``open_items`` to the next period's ``reconcile(...,
-    open_items=...)``; when they settle they are reported as
-    :attr:`Category.TIMING_CLEARED`.
+    An entry is open (未达账项) when its order is not confirmed by the end of
+    the period (no settlement date yet), or when the latest date of its
+    settlement window is after the end. Pass a result's ``open_items`` to
+    the next period's ``reconcile(..., open_items=...)``; when they settle
+    they are reported as :attr:`Category.TIMING_CLEARED`, with the same
+    entry (and so the same :attr:`id`).
 
     Attributes:
         entry: The entry expected to settle later.
-        expected_on: The date it is expected to settle.
+        expected_on: The (earliest) date it is expected to settle; ``None``
+            when its order was not confirmed by the period end.
         period_end: The end of the period it was carried out of.
     """
 
     entry: LedgerEntry
-    expected_on: date
+    expected_on: date | None
     period_end: date
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
     _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
                                                  repr=False)
+
+    @property
+    def id(self) -> str:
+        """The item's id: its entry's, which links it to where it clears in a later period."""
+        return self.entry.id
 
     @property
     def category(self) -> Category:
@@ -363,14 +372,19 @@ class Reconciliation:
     """The result of :func:`~refundcore.reconcile.reconcile`.
 
     Every accepted ledger entry and statement line is in exactly one of
-    :attr:`matches`, :attr:`breaks` or :attr:`open_items`; every refused
-    input is in :attr:`rejected`. Plain matches are held compactly and built
+    :attr:`matches`, :attr:`breaks`, :attr:`open_items` or (entries the
+    platform never settles) :attr:`off_statement`; every refused input is
+    in :attr:`rejected`. Plain matches are held compactly and built
     as :class:`Match` objects only when :attr:`matches` is first read.
 
     Attributes:
         breaks: The differences, by category and then id.
         open_items: Entries due after the period: pass them to the next
             period's ``reconcile(..., open_items=...)``.
+        off_statement: Entries of a kind no statement lists (store credit,
+            coupon compensation; see :attr:`EntryKind.on_statement
+            <refundcore.ledger.EntryKind.on_statement>`), set aside by id:
+            in no total, match or break.
         rejected: Inputs refused under ``on_invalid="collect"``.
         summary: Totals and categories.
     """
@@ -381,6 +395,7 @@ class Reconciliation:
         "_other",
         "_plain",
         "breaks",
+        "off_statement",
         "open_items",
         "rejected",
         "summary",
@@ -396,6 +411,7 @@ class Reconciliation:
         rejected: tuple[RejectedInput, ...],
         summary: Summary,
         context: Any,
+        off_statement: tuple[LedgerEntry, ...] = (),
     ) -> None:
         self._plain = plain
         self._other = other_matches
@@ -403,6 +419,7 @@ class Reconciliation:
         self._context = context
         self.breaks = breaks
         self.open_items = open_items
+        self.off_statement = off_statement
         self.rejected = rejected
         self.summary = summary
 
@@ -483,7 +500,7 @@ class Reconciliation:
 
         Keys: ``side`` (``"ledger"``/``"statement"``), ``record_id``,
         ``outcome`` (``"match"``, ``"break"``, ``"open item"``,
-        ``"rejected"``), ``category``, ``rule``, ``ambiguous``,
+        ``"rejected"``, ``"off statement"``), ``category``, ``rule``, ``ambiguous``,
         ``counterparts`` (ids on the other side, comma-separated),
         ``currency``, ``gross``, ``fee``, ``net`` (exact ``Decimal``) and
         ``explanation`` (breaks and open items only; None elsewhere).
@@ -525,6 +542,24 @@ class Reconciliation:
                 "explanation": r.reason if r.field is None else f"{r.field}: {r.reason}",
             }
             for r in self.rejected
+        )
+        rows.extend(
+            {
+                "side": "ledger",
+                "record_id": e.id,
+                "outcome": "off statement",
+                "category": None,
+                "rule": None,
+                "ambiguous": False,
+                "counterparts": "",
+                "currency": e.currency,
+                "gross": e.amount.amount,
+                "fee": e.fee.amount,
+                "net": e.net.amount,
+                "explanation": f"{e.kind.value}: the merchant's own account, never on a "
+                               "platform statement",
+            }
+            for e in self.off_statement
         )
         return rows
 

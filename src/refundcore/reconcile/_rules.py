@@ -29,6 +29,7 @@ from refundcore.reconcile._work import (
     LINE_FLOW_BY_ID,
     Tolerance,
     Work,
+    days_off,
     ledger_date,
     line_date,
     positions,
@@ -468,7 +469,7 @@ class _Tolerant(Rule):
         difference = abs((s.gross_minor - s.fee_minor) - (e.amount_minor - e.fee_minor))
         if not self.limit.allows(difference, e.amount_minor):
             return None
-        days = abs((line_date(s) - ledger_date(e)).days)
+        days = abs(days_off(e, line_date(s)))
         if days > self.days:
             return None
         # Amount first, then days: a day never outweighs a minor unit.
@@ -525,6 +526,8 @@ class _Tolerant(Rule):
                 continue
             days = ((s.settled_on or s.occurred_at.date())
                     - (e.settles_on or e.occurred_at.date())).days
+            if days > 0 and e.settles_by is not None:  # within its window is on time
+                days = max(((s.settled_on or s.occurred_at.date()) - e.settles_by).days, 0)
             if days > window or days < -window:
                 continue
             lused[i] = 1
@@ -599,7 +602,7 @@ class _Tolerant(Rule):
             sorted_classes.sort()
         limit, window = self.limit, self.days
         levels: dict[int, list[tuple[int, int]]] = {}  # cost: (entry class, line class)
-        for a, (currency, flow, ref, net, amount, due) in enumerate(lclasses):
+        for a, (currency, flow, ref, net, amount, due, by) in enumerate(lclasses):
             candidates = by_flow.get((currency, flow))
             if not candidates:
                 continue
@@ -612,7 +615,10 @@ class _Tolerant(Rule):
                     break
                 s_ref, s_due = sclasses[b][2], sclasses[b][4]
                 difference = abs(s_net - net)
-                days = abs((s_due - due).days)
+                days = (s_due - due).days
+                if days > 0 and by is not None:  # inside the settlement window is on time
+                    days = max((s_due - by).days, 0)
+                days = abs(days)
                 if (
                     days > window
                     or not _refs_compatible(ref, s_ref)
@@ -691,9 +697,9 @@ def _classes(
 
 
 def _ledger_class(e: LedgerEntry) -> tuple[Any, ...]:
-    """What the tolerant cost reads of an entry: currency, flow, reference, net, amount, date."""
+    """What the tolerant cost reads of an entry: currency, flow, reference, net, amount, window."""
     return (e.currency, LEDGER_FLOW_BY_ID[id(e.kind)], e.reference, e.amount_minor - e.fee_minor,
-            e.amount_minor, ledger_date(e))
+            e.amount_minor, ledger_date(e), e.settles_by)
 
 
 def _line_class(s: StatementLine) -> tuple[Any, ...]:

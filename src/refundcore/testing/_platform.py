@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import attrs
 
-from refundcore.domain import Funder, Order, Refund
+from refundcore.domain import Funder, Order, Refund, RefundMethod
 from refundcore.lifecycle import (
     Deadline,
     DeadlinePassed,
@@ -185,7 +185,9 @@ def movements(events: Iterable[Event], orders: Iterable[Order],
             books[event.case_id].paid = event
         elif isinstance(event, RefundSucceeded):
             refund = issued[(event.case_id, event.refund_id)]
-            books[case_order[event.case_id]].refunds.append((event, refund))
+            # Store credit and coupons are the shop's own: the platform never pays them out.
+            if refund.method is RefundMethod.ORIGINAL_ROUTE:
+                books[case_order[event.case_id]].refunds.append((event, refund))
         elif isinstance(event, (ReceiptConfirmed, OrderCancelled)) or (
                 isinstance(event, DeadlinePassed)
                 and event.deadline is Deadline.ORDER_CONFIRMATION):
