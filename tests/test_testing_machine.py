@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
-from refundcore import Money, Order, Refund, ReturnPolicy
+from refundcore import Money, Order, Refund, ReturnKind, ReturnPolicy, Rounding
 from refundcore.policy import Outcome
 from refundcore.testing import ReturnCaseMachine
 from refundcore.testing import strategies as rs
@@ -26,10 +26,11 @@ class StrictShopMachine(ReturnCaseMachine):
     orders = rs.orders(currencies="CNY", max_lines=2, max_quantity=2)
 
     @invariant()
-    def auto_approvals_stay_under_the_limit(self) -> None:
-        """Nothing above 50 CNY is approved without a person."""
-        for decision in self.decisions.values():
-            if decision.outcome is Outcome.APPROVE and decision.quote is not None:
+    def auto_approved_returns_stay_under_the_limit(self) -> None:
+        """No return of goods above 50 CNY is approved without a person."""
+        for case_id, decision in self.decisions.items():
+            if (decision.outcome is Outcome.APPROVE and decision.quote is not None
+                    and self.cases[case_id].request.kind is ReturnKind.RETURN_AND_REFUND):
                 assert decision.quote.total <= Money.of("50", "CNY")
 
     @invariant()
@@ -74,6 +75,23 @@ def test_a_wrong_invariant_is_caught() -> None:
 
     with pytest.raises(AssertionError):
         run_state_machine_as_test(Wrong, settings=FAILING)
+
+
+def test_the_policy_approves_refund_only_requests_of_any_amount() -> None:
+    """A too-broad invariant (every approval is small) is caught: refund-only goes through."""
+
+    class TooBroad(ReturnCaseMachine):
+        policy = ReturnPolicy(auto_approve_up_to="50")
+
+        @invariant()
+        def every_approval_is_small(self) -> None:
+            for decision in self.decisions.values():
+                if decision.outcome is Outcome.APPROVE and decision.quote is not None:
+                    limit = Money.of("50", decision.quote.currency, rounding=Rounding.FLOOR)
+                    assert decision.quote.total <= limit, decision.reasons
+
+    with pytest.raises(AssertionError, match="refund only before shipment"):
+        run_state_machine_as_test(TooBroad, settings=FAILING)
 
 
 class _Generous(ReturnPolicy):

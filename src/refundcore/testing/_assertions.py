@@ -86,16 +86,14 @@ def assert_reconciles(
 
     Example:
         >>> from refundcore.reconcile import Category
-        >>> from refundcore.testing import assert_reconciles
-        >>> from refundcore.testing.strategies import derived_statement, ledgers
-        >>> ledger = ledgers(min_size=2, references=True).example()
-        >>> statement = derived_statement(ledger)[1:]
-        >>> assert_reconciles(ledger, statement)
+        >>> from refundcore.testing import assert_reconciles, simulate
+        >>> month = simulate(orders=20, discrepancies=False)
+        >>> assert_reconciles(month.ledger, month.statement[1:], period=month.period)
         Traceback (most recent call last):
         ...
         AssertionError: reconciliation found 1 unexpected break(s):
-          missing from statement: ledger ['E0'], statement [] ...
-        >>> result = assert_reconciles(ledger, statement,
+          missing from statement: ledger ['O2611-00002/paid/sale'], statement [] ...
+        >>> result = assert_reconciles(month.ledger, month.statement[1:], period=month.period,
         ...                            expect_breaks=[Category.MISSING_FROM_STATEMENT])
     """
     result = reconcile(ledger, statement, rules=rules, period=period)
