@@ -9,6 +9,7 @@ import pytest
 from refundcore.reconcile import Category
 from refundcore.testing import assert_reconciles, simulate, simulation_rules
 from refundcore.testing import pytest_plugin as plugin
+from refundcore.testing import strategies as rs
 
 pytest_plugins = ["pytester"]
 
@@ -121,3 +122,14 @@ def test_an_unexpected_and_a_missing_break_are_both_listed() -> None:
     assert "1 unexpected break(s)" in message
     assert truth[0].category.value in message
     assert "amount mismatch: any records" in message
+
+
+def test_an_expected_record_that_is_not_found_is_named() -> None:
+    """An expectation naming records no break holds is listed with those records."""
+    truth = [d for d in MONTH.truth if not d.category.is_match]
+    wrong = rs.PlantedBreak(category=truth[0].category, ledger_ids=("nobody",),
+                            statement_ids=(), note="not planted")
+    with pytest.raises(AssertionError, match=r"not found:\n  .*ledger \['nobody'\], "
+                                             r"statement \[\]"):
+        assert_reconciles(MONTH.ledger, MONTH.statement, rules=simulation_rules(),
+                          period=MONTH.period, expect_breaks=[*truth, wrong])
