@@ -214,11 +214,19 @@ def refuse_non_text(data: object, fmt: str) -> None:
 
 
 def csv_rows(
-    text: str, fmt: str, *, delimiter: str = ",", quoting: bool = True
+    text: str | Iterable[str], fmt: str, *, delimiter: str = ",", quoting: bool = True
 ) -> Iterator[tuple[int, list[str]]]:
-    """Split text into ``(line number, cells)`` with the csv module, BOM and CRLF aware."""
+    """Split text (or its lines, as a file object gives them) into ``(line number, cells)``.
+
+    The csv module reads the lines as they come, so a file object is never
+    read whole; a leading BOM is dropped and CRLF line ends are accepted.
+    """
+    if isinstance(text, str):
+        lines: Iterable[str] = io.StringIO(strip_bom(text), newline="")
+    else:
+        lines = _without_bom(iter(text))
     reader = csv.reader(
-        io.StringIO(strip_bom(text), newline=""),
+        lines,
         delimiter=delimiter,
         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
         strict=True,
@@ -232,6 +240,14 @@ def csv_rows(
         raise StatementFormatError(
             f"not readable as CSV ({error})", format=fmt, line=reader.line_num or 1
         ) from None
+
+
+def _without_bom(lines: Iterator[str]) -> Iterator[str]:
+    """The lines, the first one without a leading BOM (the rest are passed through as they are)."""
+    first = next(lines, None)
+    if first is None:
+        return lines
+    return itertools.chain((strip_bom(first),), lines)
 
 
 _NO_ROW: Final = object()
@@ -288,10 +304,27 @@ def sequence_rows(
 def read_rows(
     data: object, fmt: str, *, delimiter: str = ",", quoting: bool = True, dicts: bool = False
 ) -> Iterator[tuple[int, list[str]]]:
-    """Text through the csv module, or rows as given (dict rows too if ``dicts``), from 1."""
-    if isinstance(data, str):
+    """Rows numbered from 1, streamed, whatever the caller holds.
+
+    Text, a text file object or an iterable of str lines go through the csv
+    module; rows of cells are taken as given (dict rows too if ``dicts``).
+    """
+    if isinstance(data, (str, io.TextIOBase)):
         return csv_rows(data, fmt, delimiter=delimiter, quoting=quoting)
-    return sequence_rows(data, fmt, dicts=dicts)
+    refuse_non_text(data, fmt)
+    if not isinstance(data, Iterable):
+        raise StatementFormatError(
+            "expected text, a text file or an iterable of lines or rows", format=fmt,
+            value=type(data).__name__,
+        )
+    iterator = iter(data)
+    first = next(iterator, _NO_ROW)
+    if first is _NO_ROW:
+        return iter(())
+    rest = itertools.chain((first,), iterator)
+    if isinstance(first, str):
+        return csv_rows(rest, fmt, delimiter=delimiter, quoting=quoting)
+    return sequence_rows(rest, fmt, dicts=dicts)
 
 
 def is_blank(cells: Sequence[str]) -> bool:
