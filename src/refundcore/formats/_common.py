@@ -502,6 +502,8 @@ _OFFSET: Final = r"(?P<sign>[+-])(?P<oh>[0-9]{2}):?(?P<om>[0-9]{2})"
 
 #: Naive ``2026-10-08 09:15:02``: the caller names the time zone.
 LOCAL: Final = re.compile(rf"{_YMD} {_HMS}")
+#: Naive ``2026-10-08 09:15``, to the minute (Stripe Dashboard exports).
+LOCAL_MINUTES: Final = re.compile(rf"{_YMD} (?P<H>[0-9]{{2}}):(?P<M>[0-9]{{2}})")
 #: ``2026-10-01 07:00:00 UTC``.
 UTC_SUFFIX: Final = re.compile(rf"{_YMD} {_HMS} UTC")
 #: ``01.10.2026 07:00:00 UTC`` (European marketplaces).
@@ -546,7 +548,7 @@ def parse_time(
         try:
             return datetime(
                 int(parts["y"]), int(parts["m"]), int(parts["d"]),
-                int(parts["H"]), int(parts["M"]), int(parts["S"]), tzinfo=zone,
+                int(parts["H"]), int(parts["M"]), int(parts.get("S") or 0), tzinfo=zone,
             )
         except ValueError:
             break
