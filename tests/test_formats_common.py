@@ -16,6 +16,7 @@ from refundcore.formats import (
     RejectedRow,
     StatementFormatError,
     parse_alipay,
+    parse_alipay_account,
     parse_amazon,
     parse_shopify_api,
     parse_shopify_csv,
@@ -25,10 +26,11 @@ from refundcore.formats import (
 )
 
 PARSERS: list[Callable[..., ParseResult]] = [
-    parse_alipay, parse_amazon, parse_shopify_api, parse_shopify_csv, parse_stripe_api,
+    parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_api, parse_shopify_csv, parse_stripe_api,
     parse_stripe_csv, parse_wechatpay,
 ]
-TEXT_PARSERS = [parse_alipay, parse_amazon, parse_shopify_csv, parse_stripe_csv, parse_wechatpay]
+TEXT_PARSERS = [parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_csv,
+                parse_stripe_csv, parse_wechatpay]
 
 
 def test_error_names_line_column_value() -> None:

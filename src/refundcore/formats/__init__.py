@@ -19,6 +19,7 @@ from refundcore.formats._common import (
     StatementFormatError,
 )
 from refundcore.formats.alipay import parse_alipay
+from refundcore.formats.alipay_account import parse_alipay_account
 from refundcore.formats.amazon import parse_amazon
 from refundcore.formats.ledger_csv import (
     LEDGER_COLUMNS,
@@ -41,6 +42,7 @@ __all__ = [
     "StatementFormatError",
     "format_ledger_csv",
     "parse_alipay",
+    "parse_alipay_account",
     "parse_amazon",
     "parse_ledger_csv",
     "parse_shopify_api",

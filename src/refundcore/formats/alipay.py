@@ -102,7 +102,7 @@ def parse_alipay(
     return out.result()
 
 
-def _rows(data: object) -> Iterator[tuple[int, list[str]]]:
+def _rows(data: object, fmt: str = _FMT) -> Iterator[tuple[int, list[str]]]:
     """Rows of cells, streamed; a comment line is one cell, whole (it may hold commas)."""
     lines: Iterable[str]
     if isinstance(data, str):
@@ -110,9 +110,9 @@ def _rows(data: object) -> Iterator[tuple[int, list[str]]]:
     elif isinstance(data, io.TextIOBase):
         lines = data
     else:
-        refuse_non_text(data, _FMT)
+        refuse_non_text(data, fmt)
         if not isinstance(data, Iterable):
-            yield from sequence_rows(data, _FMT)  # refuses it, naming what it is
+            yield from sequence_rows(data, fmt)  # refuses it, naming what it is
             return
         iterator = iter(data)
         first = next(iterator, None)
@@ -120,7 +120,7 @@ def _rows(data: object) -> Iterator[tuple[int, list[str]]]:
             return
         rest = itertools.chain((first,), iterator)
         if not isinstance(first, str):
-            for line, cells in sequence_rows(rest, _FMT):
+            for line, cells in sequence_rows(rest, fmt):
                 if cells and cells[0].lstrip().startswith("#"):
                     yield line, [",".join(cells).strip()]
                 else:
@@ -137,7 +137,7 @@ def _rows(data: object) -> Iterator[tuple[int, list[str]]]:
                 cells = next(csv.reader([text], strict=True), [])
             except csv.Error as error:
                 raise StatementFormatError(
-                    f"not readable as CSV ({error})", format=_FMT, line=number, value=text
+                    f"not readable as CSV ({error})", format=fmt, line=number, value=text
                 ) from None
             yield number, cells
 
