@@ -20,13 +20,15 @@ from refundcore.formats import (
     parse_amazon,
     parse_shopify_api,
     parse_shopify_csv,
+    parse_shopify_graphql,
     parse_stripe_api,
     parse_stripe_csv,
     parse_wechatpay,
 )
 
 PARSERS: list[Callable[..., ParseResult]] = [
-    parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_api, parse_shopify_csv, parse_stripe_api,
+    parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_api, parse_shopify_csv,
+    parse_shopify_graphql, parse_stripe_api,
     parse_stripe_csv, parse_wechatpay,
 ]
 TEXT_PARSERS = [parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_csv,

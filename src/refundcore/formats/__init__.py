@@ -28,7 +28,11 @@ from refundcore.formats.ledger_csv import (
     format_ledger_csv,
     parse_ledger_csv,
 )
-from refundcore.formats.shopify import parse_shopify_api, parse_shopify_csv
+from refundcore.formats.shopify import (
+    parse_shopify_api,
+    parse_shopify_csv,
+    parse_shopify_graphql,
+)
 from refundcore.formats.stripe import parse_stripe_api, parse_stripe_csv
 from refundcore.formats.wechatpay import parse_wechatpay, wechatpay_exact_fee
 
@@ -47,6 +51,7 @@ __all__ = [
     "parse_ledger_csv",
     "parse_shopify_api",
     "parse_shopify_csv",
+    "parse_shopify_graphql",
     "parse_stripe_api",
     "parse_stripe_csv",
     "parse_wechatpay",
