@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 import io
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Final, Literal, NoReturn
+from typing import Any, Final, Literal, NoReturn, ParamSpec, TypeVar
 
 import attrs
 
@@ -24,6 +25,9 @@ __all__ = [
     "RejectedRow",
     "StatementFormatError",
 ]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 #: What a parser does with a row it cannot turn into a line.
 OnInvalid = Literal["raise", "collect"]
@@ -214,6 +218,17 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def pausing_gc(parse: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``parse`` run with the garbage collector paused (see :func:`gc_paused`)."""
+
+    @functools.wraps(parse)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with gc_paused():
+            return parse(*args, **kwargs)
+
+    return paused
 
 
 # -- reading rows ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from refundcore.formats._common import (
     optional_text,
     parse_money,
     parse_time,
+    pausing_gc,
     refuse_non_text,
     sequence_rows,
     strip_bom,
@@ -57,6 +58,7 @@ _REQUIRED: Final = ("支付宝交易号", "商户订单号", "业务类型", "�
 _KINDS: Final = {"交易": LineKind.CHARGE, "退款": LineKind.REFUND}
 
 
+@pausing_gc
 def parse_alipay(
     data: str | IO[str] | Iterable[str] | Iterable[Sequence[str]],
     *,

@@ -26,6 +26,7 @@ from refundcore.formats._common import (
     optional_text,
     parse_money,
     parse_time,
+    pausing_gc,
     refuse_non_text,
 )
 from refundcore.formats.alipay import _rows
@@ -57,6 +58,7 @@ _KINDS: Final = {
 }
 
 
+@pausing_gc
 def parse_alipay_account(
     data: str | IO[str] | Iterable[str] | Iterable[Sequence[str]],
     *,

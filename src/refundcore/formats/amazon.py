@@ -25,6 +25,7 @@ from refundcore.formats._common import (
     parse_date,
     parse_money,
     parse_time,
+    pausing_gc,
     read_rows,
     refuse_non_text,
 )
@@ -79,6 +80,7 @@ def _other_kind(amount_type: str, description: str) -> LineKind:
     return LineKind.OTHER
 
 
+@pausing_gc
 def parse_amazon(
     data: str | Iterable[Sequence[str]], *, on_invalid: OnInvalid = "raise"
 ) -> ParseResult:

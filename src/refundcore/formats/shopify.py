@@ -21,6 +21,7 @@ from refundcore.formats._common import (
     parse_date,
     parse_money,
     parse_time,
+    pausing_gc,
     read_rows,
     refuse_non_text,
 )
@@ -61,6 +62,7 @@ def _check_net(out: Collector, gross: Money, fee: Money, net: Money, *, line: in
                         line=line, column=column, value=value)
 
 
+@pausing_gc
 def parse_shopify_csv(
     data: str | Iterable[Sequence[str]] | Iterable[Mapping[str, str]],
     *,
@@ -144,6 +146,7 @@ def _csv_line(out: Collector, row: dict[str, str], line: int) -> StatementLine:
     )
 
 
+@pausing_gc
 def parse_shopify_api(
     objects: Iterable[Mapping[str, Any]] | Mapping[str, Any],
     *,
@@ -249,6 +252,7 @@ def _api_line(out: Collector, item: Mapping[str, Any], line: int) -> StatementLi
     )
 
 
+@pausing_gc
 def parse_shopify_graphql(
     response: Mapping[str, Any] | Iterable[Mapping[str, Any]],
     *,

@@ -22,6 +22,7 @@ from refundcore.formats._common import (
     optional_text,
     parse_money,
     parse_time,
+    pausing_gc,
     read_rows,
     refuse_non_text,
 )
@@ -88,6 +89,7 @@ def _kind(category: str | None, type_: str | None) -> tuple[LineKind, str]:
     return _TYPES.get(type_, LineKind.OTHER), type_
 
 
+@pausing_gc
 def parse_stripe_api(
     objects: Iterable[Mapping[str, Any]] | Mapping[str, Any],
     *,
@@ -205,6 +207,7 @@ def _api_line(
     )
 
 
+@pausing_gc
 def parse_stripe_csv(
     data: str | IO[str] | Iterable[str] | Iterable[Sequence[str]] | Iterable[Mapping[str, str]],
     *,
