@@ -156,3 +156,12 @@ def test_unknown_currency_refused() -> None:
     """The account's currency must be one refundcore knows."""
     with pytest.raises(StatementFormatError, match="ISO 4217"):
         parse_alipay_account(TEXT, currency="XXX")
+
+
+def test_zero_movement_counted_in_neither_total() -> None:
+    """A row moving nothing is a line of zero, in neither totals line."""
+    zero = ROWS[1].replace(",45.00,0.00,", ",0.00,0.00,")
+    text = TEXT.replace(ROWS[1], zero).replace("#收入合计：2笔，共173.00元",
+                                               "#收入合计：1笔，共128.00元")
+    lines = parse_alipay_account(text).lines
+    assert lines[1].gross_minor == 0

@@ -249,3 +249,10 @@ def test_dashboard_errors_name_its_columns() -> None:
     with pytest.raises(StatementFormatError) as info:
         parse_stripe_csv(DASHBOARD.replace(",Net,", ",Nett,", 1))
     assert (info.value.line, info.value.column) == (1, "Net")
+
+
+def test_dashboard_blank_type_named() -> None:
+    """A Dashboard row without a Type is refused naming that column."""
+    with pytest.raises(StatementFormatError) as info:
+        parse_stripe_csv(DASHBOARD.replace("txn_1RcDash0001,charge,", "txn_1RcDash0001,,"))
+    assert (info.value.line, info.value.column) == (2, "Type")

@@ -440,3 +440,57 @@ def test_file_object_streams_a_large_bill() -> None:
     assert result == parse_wechatpay(text)
     assert len(result.lines) == 300
     assert stream.read() == ""
+
+
+@pytest.mark.parametrize(
+    ("cell", "fee_minor"), [("0.059400", 6), ("0.0594", 6), (" 0.05940", 6)])
+def test_fee_written_other_ways(cell: str, fee_minor: int) -> None:
+    """A fee with a sixth zero decimal, four decimals or a leading space is the same amount."""
+    row = payment(1, "2000.00", cell)
+    line = parse_wechatpay(bill([row], summary={"总交易单数": "1"})).lines[0]
+    assert line.fee_minor == fee_minor
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [("手续费", "0.0594001"), ("应结订单金额", "9.901"), ("订单金额", "")],
+)
+def test_more_decimals_than_kept_refused(column: str, cell: str) -> None:
+    """A fee finer than five places, a settled amount finer than a fen, or a blank 订单金额."""
+    row = payment(1, "9.90", "0.05940") | {column: cell}
+    error = error_of(bill([row], summary={"总交易单数": "1"}))
+    assert (error.line, error.column, error.value) == (2, column, cell)
+
+
+def test_refund_finer_than_a_fen_refused() -> None:
+    """A refund amount with three decimals is refused on its own column."""
+    rows = [payment(1, "5.00", "0.03000"), refund(1, "1.001", "-0.00600")]
+    error = error_of(bill(rows, summary={"总交易单数": "2"}))
+    assert (error.line, error.column) == (3, "退款金额")
+
+
+def test_rows_in_the_same_second() -> None:
+    """Payments booked in the same second keep that time, each."""
+    rows = [payment(1, "1.00", "0.00600"), payment(61, "2.00", "0.01200")]
+    lines = parse_wechatpay(bill(rows)).lines
+    assert lines[0].occurred_at == lines[1].occurred_at
+    assert [line.gross_minor for line in lines] == [100, 200]
+
+
+def test_summary_shown_at_its_precision() -> None:
+    """A summary total written with fewer places names the detail total at full precision."""
+    error = error_of(FIXTURE.replace("`1.44996,", "`1.4,"))
+    assert "1.40 CNY" in str(error)
+    assert "1.44996 CNY" in str(error)
+
+
+def test_summary_count_too_long_refused() -> None:
+    """A count too long to be a row count is not read as a number."""
+    error = error_of(FIXTURE.replace("`7,`279.56", f"`{'7' * 21},`279.56"))
+    assert error.column == "总交易单数"
+
+
+def test_empty_file_object() -> None:
+    """An empty file is an empty bill."""
+    with pytest.raises(StatementFormatError, match="empty"):
+        parse_wechatpay(io.StringIO(""))

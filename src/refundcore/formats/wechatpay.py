@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Final
 
 from refundcore.currencies import exponent_of
-from refundcore.errors import RefundcoreError
 from refundcore.formats._common import (
     CHINA,
     LOCAL,
@@ -294,10 +293,7 @@ class _Bill:
             return
         try:
             self._line(values, line)
-        except RefundcoreError as error:
-            if not isinstance(error, StatementFormatError):
-                error = self.out.error(error.reason, line=line, column=error.field,
-                                       value=error.value)
+        except StatementFormatError as error:  # every check names its cell so
             self.out.reject(error, tuple(zip(self.columns, values, strict=True)))
 
     def _fast(self, values: list[str]) -> bool:
