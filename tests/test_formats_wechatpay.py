@@ -494,3 +494,12 @@ def test_empty_file_object() -> None:
     """An empty file is an empty bill."""
     with pytest.raises(StatementFormatError, match="empty"):
         parse_wechatpay(io.StringIO(""))
+
+
+@pytest.mark.parametrize(
+    "when", ["2026-W41-4 09:15:02", "2026-10-08 09:15+08", "2026-10-08 9:15:02 "])
+def test_only_the_bill_time_layout_read(when: str) -> None:
+    """Other ISO forms of the same length (week dates, offsets) are refused, not guessed."""
+    row = payment(1, "9.90", "0.05940") | {"交易时间": when}
+    error = error_of(bill([payment(2, "1.00", "0.00600"), row]))
+    assert (error.line, error.column, error.value) == (3, "交易时间", when)

@@ -222,6 +222,20 @@ def _units(text: str, currency: str, line: int, column: str) -> int:
     return int(fine.units * _POWERS[_SCALE - fine.scale])
 
 
+def _local_time(text: str) -> datetime | None:
+    """``2026-10-08 09:15:02`` in China time, the quick way; ``None`` for anything else."""
+    if len(text) != 19 or text[10] != " " or not text.isascii():
+        return None
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    # fromisoformat takes more than the bill's layout (week dates, offsets): insist on it
+    if naive.tzinfo is not None or naive.isoformat(" ") != text:
+        return None
+    return naive.replace(tzinfo=CHINA)
+
+
 def _half_up(units: int, divisor: int) -> int:
     """``units / divisor`` rounded HALF_UP (halves away from zero), as :data:`FEE_ROUNDING`."""
     quotient, remainder = divmod(units, divisor)
@@ -282,21 +296,22 @@ class _Bill:
                 f"the row has {len(cells)} fields but the header has {self.width}",
                 line=line, value=len(cells)), tuple(cells))
             return
-        values = [cell[1:] for cell in cells if cell[:1] == "`"]
-        if len(values) != self.width:
+        pairs = [(name, cell[1:]) for name, cell in zip(self.columns, cells, strict=True)
+                 if cell[:1] == "`"]
+        if len(pairs) != self.width:
             column, cell = next((c, v) for c, v in zip(self.columns, cells, strict=True)
                                 if not v.startswith("`"))
             self.out.reject(self.out.error("a field must start with a backtick", line=line,
                                            column=column, value=cell), tuple(cells))
             return
-        if self.fast is not None and self._fast(values):
+        if self.fast is not None and self._fast(pairs):
             return
         try:
-            self._line(values, line)
+            self._line([cell for _, cell in pairs], line)
         except StatementFormatError as error:  # every check names its cell so
-            self.out.reject(error, tuple(zip(self.columns, values, strict=True)))
+            self.out.reject(error, tuple(pairs))
 
-    def _fast(self, values: list[str]) -> bool:
+    def _fast(self, pairs: list[tuple[str, str]]) -> bool:
         """Take a plain payment row the quick way; ``False`` (nothing done) if it is not one.
 
         A plain payment: ``SUCCESS`` in the bill's currency, amounts written
@@ -305,14 +320,15 @@ class _Bill:
         """
         assert self.fast is not None
         i_status, i_currency, i_settled, i_ordered, i_fee, i_refund, i_coupons = self.fast
-        if values[i_status] != "SUCCESS" or values[i_currency] != self.currency:
+        if pairs[i_status][1] != "SUCCESS" or pairs[i_currency][1] != self.currency:
             return False
         match = _AMOUNT.fullmatch
-        settled_text, ordered_text, fee_text = values[i_settled], values[i_ordered], values[i_fee]
-        refund_text, occurred_text = values[i_refund], values[self.i_time]
+        settled_text, ordered_text = pairs[i_settled][1], pairs[i_ordered][1]
+        fee_text = pairs[i_fee][1]
+        refund_text, occurred_text = pairs[i_refund][1], pairs[self.i_time][1]
         if (
             settled_text != ordered_text
-            or values[i_coupons] != self.zero_text
+            or pairs[i_coupons][1] != self.zero_text
             or match(settled_text) is None
             or (fee := match(fee_text)) is None
             or match(refund_text) is None
@@ -326,14 +342,13 @@ class _Bill:
         fee_units = int(fee_text.replace(".", "", 1)) * _POWERS[_SCALE - decimals]
         decimals_text = settled_text.partition(".")[2]
         settled = int(settled_text.replace(".", "", 1)) * _POWERS[_SCALE - len(decimals_text)]
-        reference = values[self.i_order].strip()
+        reference = pairs[self.i_order][1].strip()
         if settled % shift or not reference or reference in self.ids:
             return False
         occurred = self.times.get(occurred_text)
         if occurred is None:
-            try:
-                occurred = datetime.fromisoformat(occurred_text).replace(tzinfo=CHINA)
-            except ValueError:
+            occurred = _local_time(occurred_text)
+            if occurred is None:
                 return False
             self.times = {occurred_text: occurred}  # rows come in time order: keep the last
         fee_total = self.fee_total + fee_units
@@ -342,10 +357,10 @@ class _Bill:
         rounded = quotient + 1 if twice > shift or (twice == shift and fee_total > 0) else quotient
         gross = settled // shift
         fee_minor = rounded - self.fee_rounded
+        pairs += self.no_discount
         self.rows.append((reference, LineKind.CHARGE, gross, self.currency, occurred, reference,
-                          values[self.i_merchant_order].strip() or None, fee_minor,
-                          gross - fee_minor, None, None, "SUCCESS",
-                          (*zip(self.columns, values, strict=True), *self.no_discount)))
+                          pairs[self.i_merchant_order][1].strip() or None, fee_minor,
+                          gross - fee_minor, None, None, "SUCCESS", tuple(pairs)))
         self.ids.add(reference)
         self.count += 1
         self.fee_total, self.fee_rounded = fee_total, rounded
@@ -356,12 +371,9 @@ class _Bill:
         return True
 
     def _time(self, text: str, line: int) -> datetime:
-        if (len(text) == 19 and text[10] == " " and text[4] == "-" and text[13] == ":"
-                and text.isascii()):
-            try:
-                return datetime.fromisoformat(text).replace(tzinfo=CHINA)
-            except ValueError:
-                pass
+        occurred = _local_time(text)
+        if occurred is not None:
+            return occurred
         return parse_time(text, patterns=(LOCAL,), tz=CHINA, fmt=_FMT, line=line,
                           column="交易时间", expected="2026-10-08 09:15:02")
 
