@@ -165,3 +165,11 @@ def test_zero_movement_counted_in_neither_total() -> None:
                                                "#收入合计：1笔，共128.00元")
     lines = parse_alipay_account(text).lines
     assert lines[1].gross_minor == 0
+
+
+def test_blank_lines_and_cells() -> None:
+    """Blank lines are skipped and a blank amount cell is zero; no rows at all is no header."""
+    text = TEXT.replace(ROWS[0], ROWS[0].replace(",128.00,0.00,", ",128.00,,") + "\r\n")
+    assert parse_alipay_account(text).lines[0].gross_minor == 12800
+    with pytest.raises(StatementFormatError, match="no header"):
+        parse_alipay_account([])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -503,3 +504,43 @@ def test_only_the_bill_time_layout_read(when: str) -> None:
     row = payment(1, "9.90", "0.05940") | {"交易时间": when}
     error = error_of(bill([payment(2, "1.00", "0.00600"), row]))
     assert (error.line, error.column, error.value) == (3, "交易时间", when)
+
+
+def test_whole_yuan_and_grouped_amounts() -> None:
+    """A legacy ``0`` fee and a CSV-quoted grouped ``1,128.00`` are amounts like any other."""
+    text = FIXTURE.replace("`0.05940,", "`0,", 1)
+    text = text.replace(",`128.00,`0.00,`0,", ',"`1,128.00",`0.00,`0,', 1)
+    result = parse_wechatpay(text, on_invalid="collect")
+    assert result.lines[0].fee_minor == 0
+    # read as 1128.00, the settled amount now exceeds the row's 订单金额 of 128.00
+    first = result.rejected[0]
+    assert (first.line, first.column, first.value) == (3, "应结订单金额", "1,128.00")
+    assert "at most 订单金额" in first.reason
+
+
+def test_three_rows_in_one_second() -> None:
+    """The quick path reuses the time it read for the row before."""
+    rows = [payment(1, "1.00", "0.00600"), payment(61, "2.00", "0.01200"),
+            payment(121, "3.00", "0.01800")]
+    lines = parse_wechatpay(bill(rows)).lines
+    assert len({line.occurred_at for line in lines}) == 1
+
+
+def test_revoked_without_refund_columns() -> None:
+    """A REVOKED row of a SUCCESS bill (no refund columns) nets its 应结订单金额."""
+    row = payment(1, "10.00", "0.00000", "REVOKED")
+    text = bill([row], SUCCESS_HEADER, {"总交易单数": "1", "应结订单总金额": "10.00"})
+    line = parse_wechatpay(text).lines[0]
+    assert (line.kind, line.gross_minor) == (LineKind.OTHER, 1000)
+
+
+def test_empty_rows_and_paused_collector() -> None:
+    """No rows at all is an empty bill; a caller's paused collector stays paused."""
+    with pytest.raises(StatementFormatError, match="empty"):
+        parse_wechatpay([])
+    gc.disable()
+    try:
+        parse_wechatpay(FIXTURE)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
