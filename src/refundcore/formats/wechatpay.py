@@ -90,6 +90,8 @@ _REFUND_SIDE: Final[tuple[str, ...]] = (
 _KINDS: Final = {"SUCCESS": LineKind.CHARGE, "REFUND": LineKind.REFUND, "REVOKED": LineKind.OTHER}
 #: A plain amount: digits, at most five decimals (anything else goes the slow, checking way).
 _AMOUNT: Final = re.compile(r"-?[0-9]+(?:\.([0-9]{1,5}))?")
+#: How many distinct cells of a column share their (column, cell) pair.
+_SHARED_CELLS: Final = 1024
 _POWERS: Final[tuple[int, ...]] = tuple(10**k for k in range(_SCALE + 1))
 #: The discount split of a payment without coupons, by currency exponent.
 _NO_DISCOUNT: Final = {
@@ -259,6 +261,8 @@ class _Bill:
         self.out = out
         self.columns = header.columns
         self.width = len(header.columns)
+        self.caches: tuple[dict[str, tuple[str, str]], ...] = tuple(
+            {} for _ in header.columns)
         at = {name: i for i, name in enumerate(header.columns)}
         self.at = at
         self.settled_column = _SETTLED if _SETTLED in at else _LEGACY_TOTAL
@@ -296,14 +300,23 @@ class _Bill:
                 f"the row has {len(cells)} fields but the header has {self.width}",
                 line=line, value=len(cells)), tuple(cells))
             return
-        pairs = [(name, cell[1:]) for name, cell in zip(self.columns, cells, strict=True)
-                 if cell[:1] == "`"]
-        if len(pairs) != self.width:
-            column, cell = next((c, v) for c, v in zip(self.columns, cells, strict=True)
-                                if not v.startswith("`"))
-            self.out.reject(self.out.error("a field must start with a backtick", line=line,
-                                           column=column, value=cell), tuple(cells))
-            return
+        # A bill repeats most cells (app id, merchant, type, "0.00", ...): sharing one
+        # (column, cell) pair per repeated cell keeps a large bill's raw rows small, and
+        # building them is then cheaper than the memory they would take.
+        pairs: list[Any] = list(map(dict.get, self.caches, cells))
+        if None in pairs:
+            for index, pair in enumerate(pairs):
+                if pair is None:
+                    cell = cells[index]
+                    if cell[:1] != "`":
+                        self.out.reject(self.out.error(
+                            "a field must start with a backtick", line=line,
+                            column=self.columns[index], value=cell), tuple(cells))
+                        return
+                    pair = pairs[index] = (self.columns[index], cell[1:])
+                    cache = self.caches[index]
+                    if len(cache) < _SHARED_CELLS:
+                        cache[cell] = pair
         if self.fast is not None and self._fast(pairs):
             return
         try:
