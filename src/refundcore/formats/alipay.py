@@ -8,9 +8,11 @@ totals lines (``#交易合计``, ``#退款合计``) after the list.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any, Final
 
 from refundcore.formats._common import (
     CHINA,
@@ -25,6 +27,7 @@ from refundcore.formats._common import (
     optional_text,
     parse_money,
     parse_time,
+    pausing_gc,
     refuse_non_text,
     sequence_rows,
     strip_bom,
@@ -55,8 +58,9 @@ _REQUIRED: Final = ("支付宝交易号", "商户订单号", "业务类型", "�
 _KINDS: Final = {"交易": LineKind.CHARGE, "退款": LineKind.REFUND}
 
 
+@pausing_gc
 def parse_alipay(
-    data: str | Iterable[Sequence[str]],
+    data: str | IO[str] | Iterable[str] | Iterable[Sequence[str]],
     *,
     currency: str = "CNY",
     on_invalid: OnInvalid = "raise",
@@ -65,7 +69,8 @@ def parse_alipay(
 
     Args:
         data: The file as text (decode the GBK download with ``gb18030``),
-            or its rows already split into cells (a comment line is a row
+            a text file object or any iterable of its lines (read as they
+            come), or its rows already split into cells (a comment line is a row
             whose first cell starts with ``#``).
         currency: The account's currency; the file has no currency column.
         on_invalid: ``"raise"`` stops at the first bad row; ``"collect"``
@@ -99,16 +104,34 @@ def parse_alipay(
     return out.result()
 
 
-def _rows(data: object) -> Iterable[tuple[int, list[str]]]:
-    """Rows of cells; a comment line is one cell, whole (it may hold commas)."""
-    if not isinstance(data, str):
-        for line, cells in sequence_rows(data, _FMT):
-            if cells and cells[0].lstrip().startswith("#"):
-                yield line, [",".join(cells).strip()]
-            else:
-                yield line, cells
-        return
-    for number, text in enumerate(strip_bom(data).splitlines(), start=1):
+def _rows(data: object, fmt: str = _FMT) -> Iterator[tuple[int, list[str]]]:
+    """Rows of cells, streamed; a comment line is one cell, whole (it may hold commas)."""
+    lines: Iterable[str]
+    if isinstance(data, str):
+        lines = io.StringIO(data, newline="")
+    elif isinstance(data, io.TextIOBase):
+        lines = data
+    else:
+        refuse_non_text(data, fmt)
+        if not isinstance(data, Iterable):
+            yield from sequence_rows(data, fmt)  # refuses it, naming what it is
+            return
+        iterator = iter(data)
+        first = next(iterator, None)
+        if first is None:
+            return
+        rest = itertools.chain((first,), iterator)
+        if not isinstance(first, str):
+            for line, cells in sequence_rows(rest, fmt):
+                if cells and cells[0].lstrip().startswith("#"):
+                    yield line, [",".join(cells).strip()]
+                else:
+                    yield line, cells
+            return
+        lines = rest
+    for number, text in enumerate(lines, start=1):
+        text = strip_bom(text) if number == 1 else text
+        text = text.rstrip("\r\n")
         if text.lstrip().startswith("#"):
             yield number, [text.strip()]
         else:
@@ -116,7 +139,7 @@ def _rows(data: object) -> Iterable[tuple[int, list[str]]]:
                 cells = next(csv.reader([text], strict=True), [])
             except csv.Error as error:
                 raise StatementFormatError(
-                    f"not readable as CSV ({error})", format=_FMT, line=number, value=text
+                    f"not readable as CSV ({error})", format=fmt, line=number, value=text
                 ) from None
             yield number, cells
 
