@@ -75,7 +75,7 @@ def test_a_wrong_invariant_is_caught() -> None:
             assert all(case.refunded.minor == 0 for case in self.cases.values())
 
     with pytest.raises(AssertionError):
-        run_state_machine_as_test(Wrong, settings=FAILING)
+        run_state_machine_as_test(Wrong, settings=settings(FAILING, stateful_step_count=25))
 
 
 def test_the_policy_approves_refund_only_requests_of_any_amount() -> None:
