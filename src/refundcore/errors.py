@@ -16,6 +16,7 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownHook         (ValueError)     a listener hook naming no state or event
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
+        ├── UnknownCase         (LookupError)    a case id a store does not hold
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
         └── formats.StatementFormatError (ValueError) a statement's line, column, value
 
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidRecord",
     "InvalidTransition",
     "RefundcoreError",
+    "UnknownCase",
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
@@ -219,6 +221,10 @@ class UnknownEvent(RefundcoreError, LookupError):
 
 class UnknownState(RefundcoreError, LookupError):
     """A stored state value that names no state of the chart (python-statemachine's KeyError)."""
+
+
+class UnknownCase(RefundcoreError, LookupError):
+    """A case id that a case store does not hold."""
 
 
 class UnknownHook(RefundcoreError, ValueError):
