@@ -23,6 +23,7 @@ import enum
 import re
 import types
 import typing
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -76,18 +77,32 @@ def _named(found: dict[str, type | None], cls: type) -> None:
         found[cls.__name__] = None  # two types share the name: neither can be read back
 
 
+def _events() -> tuple[type, ...]:
+    found: list[type] = []
+    pending: list[type] = [Event]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return tuple(found)
+
+
+_CACHE: list[tuple[tuple[type, ...], dict[str, type | None]]] = []
+
+
 def _registry() -> dict[str, type | None]:
+    # Walking the event classes is cheap; naming them all is not: redo it only when new
+    # event classes appeared (or old ones went) since the last call.
+    events = _events()
+    if _CACHE and _CACHE[0][0] == events:
+        return _CACHE[0][1]
     found: dict[str, type | None] = {}
     for name in domain.__all__:
         _named(found, getattr(domain, name))
     fixed: tuple[type, ...] = (Deadlines, CaseState, LedgerEntry, StatementLine, StoredCase)
-    for cls in fixed:
+    for cls in (*fixed, *events):
         _named(found, cls)
-    pending: list[type] = [Event]
-    while pending:
-        cls = pending.pop()
-        _named(found, cls)
-        pending.extend(cls.__subclasses__())
+    _CACHE[:] = [(events, found)]
     return found
 
 
@@ -99,6 +114,19 @@ def serialisable_types() -> dict[str, type]:
     (neither could be told apart when read back).
     """
     return {name: cls for name, cls in sorted(_registry().items()) if cls is not None}
+
+
+def _types() -> dict[str, type]:
+    """The registry as the codec reads it (unsorted, names shared by two types left out)."""
+    registry = _registry()
+    if _CACHE_TYPES and _CACHE_TYPES[0][0] is registry:
+        return _CACHE_TYPES[0][1]
+    types_ = {name: cls for name, cls in registry.items() if cls is not None}
+    _CACHE_TYPES[:] = [(registry, types_)]
+    return types_
+
+
+_CACHE_TYPES: list[tuple[dict[str, type | None], dict[str, type]]] = []
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -118,7 +146,7 @@ def to_dict(record: object) -> dict[str, Any]:
             datetime, a type the codec does not know); the error names the
             record and the path to the field.
     """
-    where = _Where(serialisable_types())
+    where = _Where(_types())
     return {_SCHEMA: SCHEMA_VERSION, **_write_record(record, where, "")}
 
 
@@ -152,14 +180,15 @@ def _write(value: Any, hint: Any, where: _Where, path: str) -> Any:
             where.fail("must be None", value, path)
         return None
     if origin is tuple:
-        if not isinstance(value, tuple):
-            where.fail("must be a tuple", value, path)
+        item_hints = _item_hints(hint, value) if isinstance(value, tuple) else None
+        if item_hints is None:
+            where.fail(f"must be a tuple of {len(typing.get_args(hint))} items", value, path)
         return [_write(item, item_hint, where, f"{path}[{i}]")
-                for i, (item, item_hint) in enumerate(zip(value, _item_hints(hint, len(value)),
-                                                          strict=True))]
+                for i, (item, item_hint) in enumerate(zip(value, item_hints, strict=True))]
     if origin in (dict, Mapping):
         key_hint, value_hint = typing.get_args(hint)
-        if not isinstance(value, Mapping) or key_hint is not str:
+        if not isinstance(value, Mapping) or key_hint is not str or not all(
+                isinstance(key, str) for key in value):
             where.fail("must be a mapping with str keys", value, path)
         return {key: _write(item, value_hint, where, f"{path}[{key!r}]")
                 for key, item in value.items()}
@@ -194,11 +223,14 @@ def _plain(options: tuple[Any, ...]) -> list[Any]:
             if o is not type(None) and not (isinstance(o, type) and attrs.has(o))]
 
 
-def _item_hints(hint: Any, count: int) -> tuple[Any, ...]:
+def _item_hints(hint: Any, value: Any) -> tuple[Any, ...] | None:
+    """The type of each item of a tuple (``None`` when ``value`` is not one that fits)."""
+    if not isinstance(value, (tuple, list)):
+        return None
     args = typing.get_args(hint)
-    if len(args) == 2 and args[1] is Ellipsis:
-        return (args[0],) * count
-    return args if len(args) == count else (*args, *(object,) * (count - len(args)))[:count]
+    if len(args) == 2 and args[1] is Ellipsis:  # tuple[X, ...]
+        return (args[0],) * len(value)
+    return args if len(args) == len(value) else None
 
 
 def _write_any(value: Any, where: _Where, path: str) -> Any:
@@ -273,15 +305,25 @@ def _writer(hint: type) -> Callable[[Any, _Where, str], Any] | None:
     return _WRITERS.get(hint)
 
 
-def _fields(cls: type) -> list[tuple[str, str, Any, bool]]:
+_Field = tuple[str, str, Any, bool]
+# Resolving string annotations is the slow part of a record; do it once per type.
+_FIELDS: weakref.WeakKeyDictionary[type, tuple[_Field, ...]] = weakref.WeakKeyDictionary()
+
+
+def _fields(cls: type) -> tuple[_Field, ...]:
     """Each init field of an attrs class: its name, attribute, type, and whether it is required."""
+    known = _FIELDS.get(cls)
+    if known is not None:
+        return known
     try:
         hints = typing.get_type_hints(cls)
-    except (NameError, TypeError) as err:  # pragma: no cover -- a broken record type
+    except (NameError, TypeError) as err:
         raise InvalidRecord(f"has field types that cannot be resolved ({err})",
                             record=cls.__name__) from err
-    return [(f.alias or f.name, f.name, hints.get(f.name, Any), f.default is attrs.NOTHING)
-            for f in attrs.fields(cls) if f.init]
+    fields = tuple((f.alias or f.name, f.name, hints.get(f.name, Any), f.default is attrs.NOTHING)
+                   for f in attrs.fields(cls) if f.init)
+    _FIELDS[cls] = fields
+    return fields
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -318,7 +360,7 @@ def from_dict(data: Mapping[str, Any], *, expect: type[Any] | None = None) -> An
             value of the wrong shape; the error names the record and the path
             to the field. The record's own checks raise their own errors.
     """
-    where = _Where(serialisable_types())
+    where = _Where(_types())
     if not isinstance(data, Mapping):
         where.fail("must be a dict", data, "")
     schema = data.get(_SCHEMA)
@@ -384,12 +426,11 @@ def _read(data: Any, hint: Any, where: _Where, path: str) -> Any:
     if origin is tuple:
         if not isinstance(data, (list, tuple)):
             where.fail("must be a list", data, path)
-        args = typing.get_args(hint)
-        if not (len(args) == 2 and args[1] is Ellipsis) and len(args) != len(data):
-            where.fail(f"must be a list of {len(args)} items", data, path)
+        item_hints = _item_hints(hint, data)
+        if item_hints is None:
+            where.fail(f"must be a list of {len(typing.get_args(hint))} items", data, path)
         return tuple(_read(item, item_hint, where, f"{path}[{i}]")
-                     for i, (item, item_hint) in enumerate(zip(data, _item_hints(hint, len(data)),
-                                                               strict=True)))
+                     for i, (item, item_hint) in enumerate(zip(data, item_hints, strict=True)))
     if origin in (dict, Mapping):
         if not isinstance(data, Mapping):
             where.fail("must be a dict", data, path)
