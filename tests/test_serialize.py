@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
@@ -383,3 +384,19 @@ def test_statement_raw_rows_round_trip() -> None:
                          occurred_at=T0, raw=(("金额", "1.00"), ("备注", None), ("n", 3)))
     data = assert_round_trip(line)
     assert data["raw"] == [["金额", "1.00"], ["备注", None], ["n", 3]]
+
+
+def test_the_husk_of_a_slotted_event_class_is_not_taken_for_a_second_type() -> None:
+    """An event class still has its pre-slots husk until collected; it is not a twin."""
+    gc.disable()
+    try:
+        @attrs.frozen(kw_only=True)
+        class Husked(Event):
+            """An event defined while the collector is off."""
+
+        husks = [cls for cls in Event.__subclasses__() if cls.__name__ == "Husked"]
+        assert len(husks) == 2  # the class and its husk
+        assert serialisable_types()["Husked"] is Husked
+        assert_round_trip(Husked(id="E", case_id="R", at=T0, actor="a"))
+    finally:
+        gc.enable()

@@ -6,7 +6,8 @@ platform's settlement statement (对账). No I/O: records in, records out.
 
 The most used names are here; the public subpackages hold the rest:
 :mod:`refundcore.policy`, :mod:`refundcore.lifecycle`,
-:mod:`refundcore.reconcile` and :mod:`refundcore.formats`.
+:mod:`refundcore.reconcile`, :mod:`refundcore.formats` and
+:mod:`refundcore.persist` (with its SQLite store in :mod:`refundcore.sqlite`).
 """
 
 from refundcore.balances import Balance, balance
@@ -41,6 +42,7 @@ from refundcore.errors import (
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
+    UnknownCase,
     UnknownCurrency,
     UnknownEvent,
     UnknownHook,
@@ -58,6 +60,15 @@ from refundcore.lifecycle import (
     replay_many,
 )
 from refundcore.money import FineMoney, Money, Rounding
+from refundcore.persist import (
+    CaseStore,
+    MemoryCaseStore,
+    StoredCase,
+    from_dict,
+    open_case,
+    to_dict,
+    update_case,
+)
 from refundcore.policy import (
     Decision,
     Outcome,
@@ -71,6 +82,7 @@ from refundcore.posting import FeeBase, SettlementTerms, post
 __all__ = [
     "CURRENCIES",
     "Balance",
+    "CaseStore",
     "Channel",
     "ConcurrentModification",
     "ConflictingEvent",
@@ -91,6 +103,7 @@ __all__ = [
     "InvalidRecord",
     "InvalidTransition",
     "LedgerEntry",
+    "MemoryCaseStore",
     "Money",
     "Order",
     "OrderCase",
@@ -112,9 +125,11 @@ __all__ = [
     "Rounding",
     "SettlementTerms",
     "Shipment",
+    "StoredCase",
     "TaxMode",
     "Tender",
     "TenderKind",
+    "UnknownCase",
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
@@ -122,8 +137,12 @@ __all__ = [
     "balance",
     "diagram",
     "exponent_of",
+    "from_dict",
+    "open_case",
     "post",
     "quote_refund",
     "replay_many",
     "split_refund",
+    "to_dict",
+    "update_case",
 ]

@@ -70,7 +70,9 @@ class _Where:
 
 
 def _named(found: dict[str, type | None], cls: type) -> None:
-    if cls.__name__.startswith("_") or not attrs.has(cls):
+    # Only a class attrs made itself: a slotted attrs class replaces the class it was built
+    # from, and that husk lingers among its base's subclasses until the collector runs.
+    if cls.__name__.startswith("_") or "__attrs_attrs__" not in cls.__dict__:
         return
     other = found.setdefault(cls.__name__, cls)
     if other is not None and other is not cls:
@@ -363,6 +365,7 @@ def from_dict(data: Mapping[str, Any], *, expect: type[Any] | None = None) -> An
     where = _Where(_types())
     if not isinstance(data, Mapping):
         where.fail("must be a dict", data, "")
+    _name_record(where, data)
     schema = data.get(_SCHEMA)
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
         where.fail("must carry its schema version (a positive int)", schema, _SCHEMA)
@@ -373,6 +376,12 @@ def from_dict(data: Mapping[str, Any], *, expect: type[Any] | None = None) -> An
     return _read_record(body, expect, where, "")
 
 
+def _name_record(where: _Where, data: Mapping[str, Any]) -> None:
+    tag = data.get(_TAG)
+    where.record = tag if isinstance(tag, str) else None
+    where.record_id = data.get("id", data.get("case_id"))
+
+
 def _read_record(data: Any, expect: type | tuple[type, ...] | None, where: _Where,
                  path: str) -> Any:
     if not isinstance(data, Mapping):
@@ -380,8 +389,7 @@ def _read_record(data: Any, expect: type | tuple[type, ...] | None, where: _Wher
     tag = data.get(_TAG)
     cls = where.types.get(tag) if isinstance(tag, str) else None
     if where.record is None:
-        where.record = tag if isinstance(tag, str) else None
-        where.record_id = data.get("id", data.get("case_id"))
+        _name_record(where, data)
     if cls is None:
         known = ", ".join(where.types)
         where.fail(f"must name a known record type in {_TAG!r} ({known})", tag,
