@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import gc
 import json
 from collections.abc import Mapping
@@ -400,3 +401,61 @@ def test_the_husk_of_a_slotted_event_class_is_not_taken_for_a_second_type() -> N
         assert_round_trip(Husked(id="E", case_id="R", at=T0, actor="a"))
     finally:
         gc.enable()
+
+
+class Colour(enum.Enum):
+    """An enum whose values are not JSON (tuples)."""
+
+    RED = (255, 0, 0)
+
+
+@attrs.frozen(kw_only=True)
+class Odd(Event):
+    """An event with fields of rare kinds."""
+
+    nothing: None = None
+    when: datetime | None = None
+    colour: Colour | None = None
+    flag: bool = False
+
+
+@pytest.mark.parametrize(("record", "field", "words"), [
+    (Odd(id="E", case_id="R", at=T0, actor="a", nothing=1), "nothing", "must be None"),  # type: ignore[arg-type]
+    (Odd(id="E", case_id="R", at=T0, actor="a", when=datetime(2026, 3, 1)), "when",
+     "timezone-aware"),
+    (Odd(id="E", case_id="R", at=T0, actor="a", colour=Colour.RED), "colour", "no JSON form"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_rare_values_with_no_json_form_are_refused(record: Event, field: str,
+                                                   words: str) -> None:
+    """A value where None is declared, a naive time, an enum of tuples: refused, named."""
+    with pytest.raises(InvalidRecord) as caught:
+        to_dict(record)
+    assert caught.value.field == field
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(("data", "field", "words"), [
+    ({"type": "Odd", "nothing": 1}, "nothing", "must be null"),
+    ({"type": "Odd", "flag": "yes"}, "flag", "must be a bool"),
+    ({"type": "Tagged", "tags": ["x"]}, "tags", "no JSON form"),
+    ({"type": "Odd", "colour": [255, 0, 0]}, "colour", "must be a Colour value"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_rare_values_are_refused_when_read(data: dict[str, Any], field: str,
+                                           words: str) -> None:
+    """Reading checks None-only fields, bools and types with no JSON form too."""
+    base = {"schema": 1, "id": "E", "case_id": "R", "at": "2026-03-01T09:00:00+08:00",
+            "actor": "a"}
+    with pytest.raises(InvalidRecord) as caught:
+        from_dict({**base, **data})
+    assert caught.value.field == field
+    assert words in str(caught.value)
+
+
+def test_a_nested_record_in_an_optional_field_round_trips() -> None:
+    """A record inside an optional field is written tagged and read back by its tag."""
+    event = Valued(id="E", case_id="R", at=T0, actor="a",
+                   refund=Refund(id="F1", amount=Money.of("1.00", "CNY"), tender_id="T1"))
+    data = assert_round_trip(event)
+    assert data["refund"]["type"] == "Refund"
+    assert to_dict(Odd(id="E", case_id="R", at=T0, actor="a", when=T0))["when"] == (
+        "2026-03-01T09:00:00+08:00")

@@ -445,7 +445,8 @@ def _read(data: Any, hint: Any, where: _Where, path: str) -> Any:
         value_hint = typing.get_args(hint)[1]
         return {key: _read(item, value_hint, where, f"{path}[{key!r}]")
                 for key, item in data.items()}
-    assert isinstance(hint, type)  # _write refused anything else
+    if not isinstance(hint, type):
+        where.fail(f"has a type with no JSON form ({hint!r})", data, path)
     if attrs.has(hint):
         return _read_record(data, hint, where, path)
     if issubclass(hint, enum.Enum):
