@@ -91,7 +91,7 @@ class SQLiteCaseStore:
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, *, write: bool = True) -> Iterator[None]:
         connection = self._connection
         if connection.in_transaction:
             # The caller's transaction: join it through a savepoint, leave the commit to them.
@@ -105,8 +105,8 @@ class SQLiteCaseStore:
                 connection.execute("RELEASE refundcore")
             return
         # IMMEDIATE takes the write lock before the version is read, so that no other
-        # writer can save between this check and this write.
-        connection.execute("BEGIN IMMEDIATE")
+        # writer can save between this check and this write; a read needs only a snapshot.
+        connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield
         except BaseException:
@@ -116,7 +116,7 @@ class SQLiteCaseStore:
 
     def load(self, case_id: str) -> StoredCase | None:
         """The stored case, or ``None`` (its events are read back and checked)."""
-        with self._transaction():
+        with self._transaction(write=False):
             return self._read(case_id)
 
     def _read(self, case_id: str) -> StoredCase | None:
