@@ -6,14 +6,14 @@ import json
 import multiprocessing
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from refundcore import ConcurrentModification, InvalidRecord, ReturnKind
-from refundcore.lifecycle import Event, RefundIssued, ReturnCase
-from refundcore.persist import StoredCase, from_dict, to_dict
+from refundcore.lifecycle import RefundIssued, ReturnCase
+from refundcore.persist import StoredCase, to_dict
 from refundcore.sqlite import SQLiteCaseStore
+from sqlite_clerk import clerk
 from strategies_lifecycle import Script
 
 
@@ -23,22 +23,6 @@ def _case_at_version_3() -> tuple[Script, ReturnCase]:
     case.apply(script.escalated())
     case.apply(script.approved())
     return script, case
-
-
-def _clerk(path: str, event: dict[str, Any], barrier: Any, results: Any) -> None:
-    """One process: restore the case, issue a refund, wait for the other, save at version 3."""
-    with SQLiteCaseStore(path) as store:
-        stored = store.load("R1")
-        assert stored is not None
-        case = stored.restore()
-        case.apply(from_dict(event, expect=Event), expected_version=stored.version)
-        barrier.wait(timeout=120)
-        try:
-            store.save(StoredCase.of(case), expected_version=stored.version)
-        except ConcurrentModification as err:
-            results.put(("refused", event["refund"]["id"], err.expected, err.actual))
-        else:
-            results.put(("saved", event["refund"]["id"], stored.version, case.version))
 
 
 def test_two_processes_saving_one_case_land_exactly_one_refund(tmp_path: Path) -> None:
@@ -51,14 +35,14 @@ def test_two_processes_saving_one_case_land_exactly_one_refund(tmp_path: Path) -
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     results = context.Queue()
-    clerks = [context.Process(target=_clerk, args=(path, event, barrier, results))
+    clerks = [context.Process(target=clerk, args=(path, event, barrier, results))
               for event in events]
-    for clerk in clerks:
-        clerk.start()
+    for process in clerks:
+        process.start()
     outcomes = sorted(results.get(timeout=180) for _clerk in clerks)
-    for clerk in clerks:
-        clerk.join(timeout=60)
-        assert clerk.exitcode == 0
+    for process in clerks:
+        process.join(timeout=60)
+        assert process.exitcode == 0
     assert [outcome[0] for outcome in outcomes] == ["refused", "saved"]
     refused, saved = outcomes
     assert refused[2:] == (3, 4)
