@@ -29,6 +29,7 @@ LAYERS = {
     "analysis": 6,
     "reconcile": 7,
     "formats": 8,
+    "persist": 8,  # records to dicts and stores of cases: above everything it serialises
 }
 EDGE = 9  # the command line, DataFrames, test strategies, the simulator: anything not above
 # Only the edges may touch the outside world or the clock.

@@ -6,8 +6,9 @@ platform's settlement statement (对账). No I/O: records in, records out.
 
 The most used names are here; the public subpackages hold the rest:
 :mod:`refundcore.policy`, :mod:`refundcore.lifecycle`,
-:mod:`refundcore.reconcile`, :mod:`refundcore.formats` and
-:mod:`refundcore.analysis`.
+:mod:`refundcore.reconcile`, :mod:`refundcore.formats`,
+:mod:`refundcore.analysis` and :mod:`refundcore.persist` (with its SQLite store in
+:mod:`refundcore.sqlite`).
 """
 
 from refundcore.balances import Balance, balance
@@ -45,6 +46,7 @@ from refundcore.errors import (
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
+    UnknownCase,
     UnknownCurrency,
     UnknownEvent,
     UnknownHook,
@@ -65,6 +67,15 @@ from refundcore.lifecycle import (
     replay_many,
 )
 from refundcore.money import FineMoney, Money, Rounding
+from refundcore.persist import (
+    CaseStore,
+    MemoryCaseStore,
+    StoredCase,
+    from_dict,
+    open_case,
+    to_dict,
+    update_case,
+)
 from refundcore.policy import (
     Decision,
     Outcome,
@@ -82,6 +93,7 @@ __all__ = [
     "CURRENCIES",
     "AmountOutOfRange",
     "Balance",
+    "CaseStore",
     "Channel",
     "ConcurrentModification",
     "ConflictingEvent",
@@ -104,6 +116,7 @@ __all__ = [
     "InvalidRecord",
     "InvalidTransition",
     "LedgerEntry",
+    "MemoryCaseStore",
     "Money",
     "Order",
     "OrderCase",
@@ -127,10 +140,12 @@ __all__ = [
     "Rounding",
     "SettlementTerms",
     "Shipment",
+    "StoredCase",
     "SubsidySettlement",
     "TaxMode",
     "Tender",
     "TenderKind",
+    "UnknownCase",
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
@@ -140,8 +155,12 @@ __all__ = [
     "balance",
     "diagram",
     "exponent_of",
+    "from_dict",
+    "open_case",
     "post",
     "quote_refund",
     "replay_many",
     "split_refund",
+    "to_dict",
+    "update_case",
 ]

@@ -18,6 +18,7 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
         ├── UnknownLine         (KeyError)       an order line id the order does not have
+        ├── UnknownCase         (LookupError)    a case id a store does not hold
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
         ├── EventOutOfOrder     (ValueError)     an event dated before the case's last event
         ├── InvalidArgument     (TypeError)      an argument of the wrong kind
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidRecord",
     "InvalidTransition",
     "RefundcoreError",
+    "UnknownCase",
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
@@ -237,6 +239,10 @@ class UnknownEvent(RefundcoreError, LookupError):
 
 class UnknownState(RefundcoreError, LookupError):
     """A stored state value that names no state of the chart (python-statemachine's KeyError)."""
+
+
+class UnknownCase(RefundcoreError, LookupError):
+    """A case id that a case store does not hold."""
 
 
 class UnknownHook(RefundcoreError, ValueError):
