@@ -21,10 +21,10 @@ __all__ = ["Candidate", "Explanation", "FieldDiff"]
 
 
 def signed(money: Money) -> str:
-    """``+0.30 CNY`` / ``−0.30 CNY`` (a true minus sign) / ``0.00 CNY``."""
+    """``+0.30 CNY`` / ``-0.30 CNY`` / ``0.00 CNY``: the hyphen-minus, as str(Money) has it."""
     if money.minor == 0:
         return str(money)
-    return ("−" if money.minor < 0 else "+") + str(abs(money))
+    return ("-" if money.minor < 0 else "+") + str(abs(money))
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +93,7 @@ class Explanation:
 
     @property
     def breakdown(self) -> str:
-        """The components as one line: ``net −0.30 CNY = fee +0.30 CNY``."""
+        """The components as one line: ``net -0.30 CNY = fee +0.30 CNY``."""
         if not self.components:
             return ""
         (_, net), *parts = self.components

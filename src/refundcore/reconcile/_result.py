@@ -279,7 +279,7 @@ def _sign(money: Money) -> str:
     number, _, code = str(abs(money)).partition(" ")
     whole, point, fraction = number.partition(".")
     text = f"{int(whole):,}{point}{fraction} {code}"
-    return ("−" if money.minor < 0 else "+" if money.minor > 0 else " ") + text
+    return ("-" if money.minor < 0 else "+" if money.minor > 0 else " ") + text
 
 
 @attrs.frozen(kw_only=True)
