@@ -83,9 +83,9 @@ def _round_div(numerator: int, denominator: int, rounding: Rounding) -> int:
     if twice != denominator:
         return quotient + 1 if twice > denominator else quotient  # pragma: no mutate (!= above)
     if rounding is Rounding.HALF_UP:
-        return quotient + 1 if numerator > 0 else quotient
+        return quotient + 1 if numerator > 0 else quotient  # pragma: no mutate (0 exits above)
     if rounding is Rounding.HALF_DOWN:
-        return quotient if numerator > 0 else quotient + 1
+        return quotient if numerator > 0 else quotient + 1  # pragma: no mutate (likewise)
     return quotient if quotient % 2 == 0 else quotient + 1  # HALF_EVEN
 
 
@@ -610,7 +610,7 @@ class FineMoney(_Frozen):
         if isinstance(other, (FineMoney, Money)):
             if other.currency != self.currency:
                 return False
-            _, a, b = self._aligned(other, "compare")
+            _, a, b = self._aligned(other, "compare")  # pragma: no mutate (cannot raise here)
             return a == b
         return NotImplemented
 
