@@ -13,9 +13,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from itertools import combinations, permutations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from refundcore import InvalidAmount, Money
 from refundcore.ledger import EntryKind, LedgerEntry
@@ -232,6 +235,87 @@ def test_fewer_days_win_when_amounts_tie() -> None:
     result = reconcile(ledger, statement, rules=(tolerance(days=3),))
     assert pairs(result)[0] == (("E1",), ("S2",), "tolerance")
     assert not result.matches[0].ambiguous
+
+
+# -- assignment within a bucket ------------------------------------------------------------
+
+
+def test_a_shared_reference_pairs_equal_records_first_then_a_lone_pair() -> None:
+    """By reference alone: equal records pair in id order; the one pair left is a difference."""
+    ledger = [
+        sale("E1", "10.00", reference="T1"),
+        sale("E2", "10.00", reference="T1"),
+        sale("E3", "12.00", reference="T1"),
+    ]
+    statement = [
+        line("S1", "10.00", reference="T1"),
+        line("S2", "10.00", reference="T1"),
+        line("S3", "11.00", reference="T1"),
+    ]
+    result = reconcile(ledger, statement, rules=(exact_reference(),))
+    assert pairs(result) == [
+        (("E1",), ("S1",), "exact_reference"),
+        (("E2",), ("S2",), "exact_reference"),
+    ]
+    (difference,) = result.breaks
+    assert (difference.category, difference.rule) == (Category.AMOUNT_MISMATCH, "exact_reference")
+    assert [r.id for r in difference.ledger] == ["E3"]
+    assert [r.id for r in difference.statement] == ["S3"]
+
+
+WINDOW = 2
+TOLERANCE = 2
+
+
+def _cost(entry: tuple[int, int], statement_line: tuple[int, int]) -> int | None:
+    """The documented cost: amount difference first, then days; None when out of bounds."""
+    difference = abs(statement_line[0] - entry[0])
+    days = abs(statement_line[1] - entry[1])
+    if difference > TOLERANCE or days > WINDOW:
+        return None
+    return difference * (WINDOW + 1) + days
+
+
+def _best(entries: list[tuple[int, int]], lines: list[tuple[int, int]]) -> tuple[int, int]:
+    """(most pairs, least total cost among those) over every partial assignment."""
+    best = (0, 0)
+    for k in range(1, min(len(entries), len(lines)) + 1):
+        for rows in combinations(range(len(entries)), k):
+            for cols in permutations(range(len(lines)), k):
+                costs = [_cost(entries[r], lines[c]) for r, c in zip(rows, cols, strict=True)]
+                if None in costs:
+                    continue
+                total = sum(c for c in costs if c is not None)
+                if k > best[0] or (k == best[0] and total < best[1]):
+                    best = (k, total)
+    return best
+
+
+records = st.lists(st.tuples(st.integers(0, 4), st.integers(-3, 3)), min_size=1, max_size=4)
+
+
+@given(entries=records, lines=records)
+def test_a_bucket_is_assigned_with_most_pairs_then_least_cost(
+    entries: list[tuple[int, int]], lines: list[tuple[int, int]]
+) -> None:
+    """Within one order, the tolerant pass pairs as many as possible at the least total cost."""
+    ledger = [
+        sale(f"E{k}", f"10.0{fen}", order_id="O1", settles_on=DUE + timedelta(days=day))
+        for k, (fen, day) in enumerate(entries)
+    ]
+    statement = [
+        line(f"S{k}", f"10.0{fen}", order_id="O1", settled_on=DUE + timedelta(days=day))
+        for k, (fen, day) in enumerate(lines)
+    ]
+    result = reconcile(ledger, statement, rules=(tolerance(amount=TOLERANCE, days=WINDOW),))
+    chosen = [
+        (int(m.ledger_ids[0][1:]), int(m.statement_ids[0][1:]))
+        for m in result.matches
+        if m.rule == "tolerance"
+    ]
+    costs = [_cost(entries[r], lines[c]) for r, c in chosen]
+    assert None not in costs
+    assert (len(chosen), sum(c for c in costs if c is not None)) == _best(entries, lines)
 
 
 # -- options and names ----------------------------------------------------------------------
