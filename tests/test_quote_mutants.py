@@ -354,19 +354,6 @@ def test_an_inspection_refunds_the_units_accepted_less_the_deduction() -> None:
         )
     ]
     assert quote.total == cny("34.20")
-    rejected = Inspection(
-        order_line_id="TEA",
-        quantity_received=2,
-        outcome=InspectionOutcome.REJECTED,
-        disposition=Disposition.DAMAGED,
-        quantity_accepted=0,
-        deduction=cny("5.00"),
-    )
-    nothing = quote_refund(
-        order(), [back("TEA", 2)], reason=Reason.QUALITY_DEFECT, inspection=[rejected]
-    )
-    assert nothing.total == cny("0.00")
-    assert nothing.refunded_quantities == {"TEA": 0}
 
 
 def test_an_exchange_quotes_nothing_and_says_why() -> None:
@@ -402,6 +389,110 @@ def test_a_request_gives_its_reason_kind_and_id() -> None:
     )
     assert quote.adjustments == ()
     assert quote.total == cny("36.00")
+
+
+def test_shipping_follows_quantities_when_nothing_was_paid_for_the_goods() -> None:
+    """With the goods fully discounted, shipping is shared by units: 5.33 for two tea."""
+    free = order(discounts=(Discount(id="ALL", amount=cny("100.00"), funded_by=Funder.MERCHANT),))
+    quote = quote_refund(free, [back("TEA")], reason=Reason.QUALITY_DEFECT)
+    assert render(quote)["lines"] == [
+        (
+            "TEA",
+            1,
+            1,
+            "0.00 CNY",
+            [
+                ("goods", "40.00 CNY", "1 of 2 at the price paid"),
+                ("merchant_discount", "-40.00 CNY", DISCOUNT_NOTE),
+                ("shipping", "2.67 CNY", FAULT),
+            ],
+        )
+    ]
+    assert quote.refundable_before == cny("8.00")
+
+
+def test_a_scoped_coupon_is_allocated_before_a_whole_order_one() -> None:
+    """A line's own coupon takes its room first, whatever order the discounts are listed in."""
+    two = order(
+        discounts=(
+            Discount(id="ALL", amount=cny("60.00"), funded_by=Funder.MERCHANT),
+            Discount(
+                id="CUP-15", amount=cny("15.00"), funded_by=Funder.PLATFORM, line_ids=("CUP",)
+            ),
+        )
+    )
+    quote = quote_refund(two, [back("CUP")], reason=Reason.CHANGED_MIND)
+    assert quote.amount(Component.PLATFORM_DISCOUNT) == cny("-15.00")
+    assert quote.amount(Component.MERCHANT_DISCOUNT) == cny("-3.53")
+    assert quote.total == cny("1.47")
+
+
+def test_a_coupon_may_take_all_its_line_still_carries() -> None:
+    """A coupon equal to its line's total is allowed and leaves the line nothing to refund."""
+    whole = order(
+        discounts=(
+            Discount(
+                id="CUP-20", amount=cny("20.00"), funded_by=Funder.MERCHANT, line_ids=("CUP",)
+            ),
+        )
+    )
+    quote = quote_refund(whole, [back("CUP")], reason=Reason.CHANGED_MIND)
+    assert quote.amount(Component.MERCHANT_DISCOUNT) == cny("-20.00")
+    assert quote.total == cny("0.00")
+
+
+def test_a_restocking_rate_of_one_keeps_everything_paid() -> None:
+    """A rate of exactly 1 is allowed: the whole 36.00 paid is kept as restocking."""
+    quote = quote_refund(order(), [back("TEA")], reason=Reason.CHANGED_MIND, restocking_rate=1)
+    assert render(quote)["lines"] == [
+        (
+            "TEA",
+            1,
+            1,
+            "0.00 CNY",
+            [
+                ("goods", "40.00 CNY", "1 of 2 at the price paid"),
+                ("merchant_discount", "-4.00 CNY", DISCOUNT_NOTE),
+                ("restocking", "-36.00 CNY", "restocking at 100%"),
+            ],
+        )
+    ]
+    assert quote.total == cny("0.00")
+
+
+def test_shipping_already_given_back_is_not_given_twice() -> None:
+    """After a defect refunded 3.20 of shipping, the last return gives back the other 4.80."""
+    defect = quote_refund(order(), [back("TEA")], reason=Reason.QUALITY_DEFECT)
+    last = quote_refund(
+        order(), [back("TEA"), back("CUP")], reason=Reason.CHANGED_MIND, already_refunded=[defect]
+    )
+    assert render(last)["adjustments"] == [("shipping", "4.80 CNY", "the whole order is back")]
+    assert last.notes == ("shipping 4.80 CNY refunded: the whole order is back",)
+    assert (last.refundable_before, last.total) == (cny("58.80"), cny("58.80"))
+    assert last.whole_order
+
+
+def test_a_rejected_inspection_refunds_nothing_and_deducts_nothing() -> None:
+    """Rejected goods refund no unit, and the deduction is not charged on top."""
+    rejected = Inspection(
+        order_line_id="TEA",
+        quantity_received=2,
+        outcome=InspectionOutcome.REJECTED,
+        disposition=Disposition.DAMAGED,
+        quantity_accepted=0,
+        deduction=cny("5.00"),
+    )
+    quote = quote_refund(
+        order(), [back("TEA", 2)], reason=Reason.QUALITY_DEFECT, inspection=[rejected]
+    )
+    assert render(quote) == {
+        "lines": [("TEA", 2, 0, "0.00 CNY", [("goods", "0.00 CNY", "0 of 2 at the price paid")])],
+        "adjustments": [],
+        "notes": [],
+        "whole": False,
+        "before": "98.00 CNY",
+        "total": "0.00 CNY",
+    }
 
 
 # -- refusals name what is wrong -------------------------------------------------------------
@@ -642,7 +733,10 @@ ERRORS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     (
         "prior junk",
         lambda: quote_refund(
-            o, [back("CUP")], reason=Reason.CHANGED_MIND, already_refunded=["R-1"]  # type: ignore[list-item]
+            o,
+            [back("CUP")],
+            reason=Reason.CHANGED_MIND,
+            already_refunded=["R-1"],  # type: ignore[list-item]
         ),
         InvalidRecord,
         (
