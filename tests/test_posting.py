@@ -22,6 +22,7 @@ from refundcore import (
     Money,
     Order,
     OrderLine,
+    OverRefund,
     Reason,
     Refund,
     RefundMethod,
@@ -528,8 +529,8 @@ def test_settles_on_is_unknown_without_an_anchor():
     assert terms.settles_on(at(0), at(20)) == date(2026, 3, 3)
 
 
-def test_a_refund_of_a_free_order_gives_nothing_back_pro_rata():
-    """An order paid nothing has no fee to give back, whatever is refunded."""
+def test_a_refund_of_a_free_order_is_refused():
+    """An order paid nothing has nothing to give back: even a balance refund is refused."""
     free = Order(id="F", customer_id="C", currency="CNY", placed_at=T0,
                  lines=[OrderLine(id="L1", sku="S", quantity=1, unit_price=cny("10.00"))],
                  discounts=[Discount(id="P", amount=cny("10.00"), funded_by=Funder.PLATFORM)])
@@ -546,6 +547,70 @@ def test_a_refund_of_a_free_order_gives_nothing_back_pro_rata():
         RefundIssued(id="e2", case_id="R1", at=at(2), actor="m", refund=goodwill),
         RefundSucceeded(id="e3", case_id="R1", at=at(3), actor="psp", refund_id="G1"),
     ]
-    entries = kinds(post(events, orders=[free], terms=DEFAULT))
-    assert sorted(entries) == ["F/pay/subsidy", "R1/e3/refund"]
-    assert entries["R1/e3/refund"].fee_minor == 0
+    with pytest.raises(OverRefund) as error:
+        post(events, orders=[free], terms=DEFAULT)
+    assert (error.value.cap, error.value.asked, error.value.left) == (
+        "order", cny("1.00"), cny("0.00"))
+
+
+# -- across cases: never more back than was paid ----------------------------------------
+
+
+def test_two_cases_refunding_the_whole_order_are_refused():
+    """Two refund-only cases each paying out the full 158.00: posting refuses the second."""
+    order = Order(id="O1", customer_id="C1", currency="CNY", placed_at=T0,
+                  lines=[OrderLine(id="L1", sku="TEE", quantity=1, unit_price=cny("99.00")),
+                         OrderLine(id="L2", sku="CAP", quantity=1, unit_price=cny("59.00"))],
+                  tenders=[Tender(id="TX1", kind=TenderKind.ALIPAY, amount=cny("158.00"))])
+    every = [ReturnLine(order_line_id="L1", quantity=1), ReturnLine(order_line_id="L2",
+                                                                    quantity=1)]
+    first, _, _ = refund_only(order, every, case_id="R1", start=60)
+    second, _, _ = refund_only(order, every, case_id="R2", start=70)
+    paid = OrderPaid(id="pay", case_id="O1", at=at(0), actor="b")
+    assert first.refunded == second.refunded == cny("158.00")
+    with pytest.raises(OverRefund) as error:
+        post([paid, *first.history, *second.history], orders=[order], terms=DEFAULT)
+    refused = error.value
+    assert (refused.order_id, refused.case_id, refused.refund_id, refused.cap) == (
+        "O1", "R2", "R2-R1-1", "order")
+    assert (refused.record, refused.record_id, refused.field) == (
+        "RefundSucceeded", "p0", "refund_id")
+    assert (refused.asked, refused.left) == (cny("158.00"), cny("0.00"))
+    assert "only 0.00 CNY is left of the 158.00 CNY paid on order 'O1'" in str(refused)
+    entries = post([paid, *first.history], orders=[order], terms=DEFAULT)
+    assert -sum(e.amount_minor for e in entries if e.kind is EntryKind.REFUND) == 15800
+
+
+def _paid_out(order: Order, case_id: str, refund: Refund, start: float) -> list:
+    request = ReturnRequest.for_order(order, id=case_id,
+                                      lines=[ReturnLine(order_line_id="L2", quantity=1)],
+                                      kind=ReturnKind.REFUND_ONLY, reason=Reason.QUALITY_DEFECT,
+                                      requested_at=at(start))
+    return [Requested(id="e1", case_id=case_id, at=at(start), actor="b", request=request,
+                      quote=refund.amount),
+            RefundIssued(id="e2", case_id=case_id, at=at(start + 1), actor="m", refund=refund),
+            RefundSucceeded(id="e3", case_id=case_id, at=at(start + 2), actor="psp",
+                            refund_id=refund.id)]
+
+
+def test_a_tender_gives_back_at_most_what_it_captured_across_cases():
+    """Refunds of two cases to one tender stop at its capture; a reversal frees its room."""
+    order = make_order(tenders=[Tender(id="TX1", kind=TenderKind.CARD, amount=cny("100.00")),
+                                Tender(id="TX2", kind=TenderKind.ALIPAY, amount=cny("167.00"))])
+    paid = OrderPaid(id="pay", case_id="O1", at=at(0), actor="b")
+    first = _paid_out(order, "R1", Refund(id="A", amount=cny("60.00"), tender_id="TX1"), 10)
+    second = _paid_out(order, "R2", Refund(id="B", amount=cny("50.00"), tender_id="TX1"), 20)
+    with pytest.raises(OverRefund) as error:
+        post([paid, *first, *second], orders=[order], terms=DEFAULT)
+    assert (error.value.cap, error.value.refund_id, error.value.left) == (
+        "tender", "B", cny("40.00"))
+    assert "of the 100.00 CNY tender 'TX1' captured on order 'O1'" in str(error.value)
+    back = RefundReversed(id="e4", case_id="R1", at=at(15), actor="psp", refund_id="A")
+    entries = post([paid, *first, back, *second], orders=[order], terms=DEFAULT)
+    assert [e.id for e in entries if e.kind in (EntryKind.REFUND, EntryKind.REVERSAL)] == [
+        "R1/e3/refund", "R1/e4/reversal", "R2/e3/refund"]
+    stray = _paid_out(order, "R3", Refund(id="C", amount=cny("1.00"), tender_id="TX9"), 30)
+    with pytest.raises(InvalidRecord) as error:
+        post([paid, *stray], orders=[order], terms=DEFAULT)
+    assert (error.value.record_id, error.value.field) == ("e3", "refund_id")
+    assert "tender 'TX9', which is not on order 'O1'" in str(error.value)

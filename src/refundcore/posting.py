@@ -30,6 +30,12 @@ therefore telescopes to the share of what is finally refunded, never more
 than ``T``. The events of one order are taken in a canonical order (time,
 then case id, then event id), so the entries do not depend on the order of
 the input.
+
+Posting never books more money back than was paid: the refunds of all the
+cases of one order, net of reversals, are capped at what the buyer paid and,
+per tender, at what it captured (original route); a refund beyond that is
+refused with :class:`~refundcore.lifecycle.OverRefund` (the same cap
+:class:`~refundcore.lifecycle.OrderRefunds` holds while the cases run).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import Final, Union
 import attrs
 
 from refundcore._checks import Checker
-from refundcore.domain import Funder, Order, Refund, TaxMode
+from refundcore.domain import Funder, Order, Refund, RefundMethod, TaxMode
 from refundcore.errors import ConflictingEvent, CurrencyMismatch, InvalidAmount, InvalidRecord
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.lifecycle import (
@@ -53,6 +59,7 @@ from refundcore.lifecycle import (
     Event,
     OrderCancelled,
     OrderPaid,
+    OverRefund,
     ReceiptConfirmed,
     RefundIssued,
     RefundReversed,
@@ -276,8 +283,8 @@ class _Ledger:
     are computed once here, not per event.
     """
 
-    __slots__ = ("anchor", "commission", "fee", "order", "paid", "payable", "refunded",
-                 "subsidy", "terms")
+    __slots__ = ("anchor", "by_tender", "captured", "commission", "fee", "order", "paid",
+                 "payable", "refunded", "subsidy", "terms")
 
     def __init__(self, order: Order, terms: SettlementTerms) -> None:
         self.order = order
@@ -289,11 +296,54 @@ class _Ledger:
         self.paid = False
         self.refunded = 0
         self.anchor: datetime | None = None
+        self.captured = {tender.id: tender.amount.minor for tender in order.tenders}
+        self.by_tender: dict[str, int] = {}
+
+    def take(self, event: RefundSucceeded | RefundReversed, refund: Refund) -> None:
+        """Count ``refund`` paid out (or, reversed, given back) against the order's caps.
+
+        Raises:
+            OverRefund: paid out, it would take the refunds of all the order's
+                cases beyond what was paid, or beyond what its tender captured.
+            InvalidRecord: it goes back along a tender that is not on the order.
+        """
+        amount = refund.amount.minor
+        if isinstance(event, RefundReversed):
+            amount = -amount
+        elif self.refunded + amount > self.payable:
+            raise self.over(event, refund, "order", self.payable - self.refunded,
+                            f"of the {self.order.payable} paid on order {self.order.id!r} "
+                            "after the refunds of every case")
+        if refund.method is not RefundMethod.ORIGINAL_ROUTE:
+            return
+        tender = str(refund.tender_id)
+        captured = self.captured.get(tender)
+        if captured is None:
+            raise _fail(event, "refund_id", f"refund {refund.id!r} goes back to tender "
+                        f"{tender!r}, which is not on order {self.order.id!r}", refund.id)
+        taken = self.by_tender.get(tender, 0) + amount
+        if taken > captured:
+            raise self.over(event, refund, "tender", captured - taken + amount,
+                            f"of the {Money.from_minor(captured, self.order.currency)} tender "
+                            f"{tender!r} captured on order {self.order.id!r}")
+        self.by_tender[tender] = taken
+
+    def over(self, event: Event, refund: Refund, cap: str, left: int, where: str
+             ) -> OverRefund:
+        """The error for ``refund`` paid out beyond ``cap``, with ``left`` still there."""
+        remaining = Money.from_minor(max(left, 0), self.order.currency)
+        return OverRefund(
+            f"books refund {refund.id!r} of case {event.case_id!r}: {refund.amount}, but "
+            f"only {remaining} is left {where}", order_id=self.order.id,
+            case_id=event.case_id, refund_id=refund.id, cap=cap, asked=refund.amount,
+            left=remaining, record=type(event).__name__, record_id=event.id, field="refund_id")
 
     def share(self, total: Money, refunded: int) -> Money:
-        """The cumulative share of ``total`` given back once ``refunded`` is refunded."""
-        if self.payable <= 0:
-            return Money.zero(total.currency)
+        """The cumulative share of ``total`` given back once ``refunded`` is refunded.
+
+        Only called while ``payable`` is positive: :meth:`take` refuses any
+        refund of an order paid nothing.
+        """
         return total.multiply(Fraction(min(refunded, self.payable), self.payable),
                               rounding=self.terms.rounding)
 
@@ -413,11 +463,13 @@ class _Poster:
             if state is not None:
                 raise _fail(event, "refund_id", "names a refund that already succeeded",
                             event.refund_id)
+            book.take(event, refund)
             self.states[key] = "succeeded"
             return _money_back(book, event, refund.amount.minor, EntryKind.REFUND, refund.id)
         if state != "succeeded":
             raise _fail(event, "refund_id", "reverses a refund that has not succeeded (or "
                         "was reversed already) in the events given", event.refund_id)
+        book.take(event, refund)
         self.states[key] = "reversed"
         return _money_back(book, event, -refund.amount.minor, EntryKind.REVERSAL, refund.id)
 
@@ -489,7 +541,11 @@ def post(
         ConflictingEvent: one event id of a case given twice with different content.
         InvalidRecord: an event whose order, return case or refund cannot be
             found among those given (naming the event and field), a refund
-            succeeding twice or reversed before it succeeded.
+            succeeding twice or reversed before it succeeded, a refund to a
+            tender not on its order.
+        OverRefund: the refunds paid out on one order, across all its cases,
+            would exceed what was paid, or what a tender captured (original
+            route), at some point in time order.
         CurrencyMismatch: a refund in another currency than its order.
     """
     if not isinstance(terms, SettlementTerms):

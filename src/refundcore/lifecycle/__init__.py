@@ -46,6 +46,7 @@ from refundcore.lifecycle.events import (
     ScannedItem,
     ShippedBack,
 )
+from refundcore.lifecycle.order_refunds import OrderRefunds, OverRefund
 from refundcore.lifecycle.overdue import Overdue, overdue
 from refundcore.lifecycle.replay import CaseState, Rejection, Replay, replay_many
 from refundcore.lifecycle.scan import ScanRefund, refund_on_scan
@@ -68,7 +69,9 @@ __all__ = [
     "OrderDelivered",
     "OrderLifecycle",
     "OrderPaid",
+    "OrderRefunds",
     "OrderShipped",
+    "OverRefund",
     "Overdue",
     "Party",
     "ReceiptConfirmed",

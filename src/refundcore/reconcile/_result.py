@@ -81,6 +81,7 @@ class _Outcome:
     ledger: tuple[LedgerEntry, ...]
     statement: tuple[StatementLine, ...]
     _context: Any
+    _explained: Explanation | None
 
     @property
     def explanation(self) -> Explanation:
@@ -92,7 +93,13 @@ class _Outcome:
         # Imported here: the explanations read these result types.
         from refundcore.reconcile._explain import explain
 
-        return explain(self, self._context)
+        # Built on first read and kept: a result holds only what explaining needs, so
+        # that a run never pays for text nobody reads, and a reader pays once.
+        found = self._explained
+        if found is None:
+            found = explain(self, self._context)
+            object.__setattr__(self, "_explained", found)  # a cache, not a field change
+        return found
 
     @property
     def ledger_ids(self) -> tuple[str, ...]:
@@ -144,6 +151,8 @@ class Match(_Outcome):
     statement: tuple[StatementLine, ...]
     ambiguous: bool = False
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+    _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -165,6 +174,8 @@ class Break(_Outcome):
     statement: tuple[StatementLine, ...]
     ambiguous: bool = False
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+    _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -185,6 +196,8 @@ class OpenItem(_Outcome):
     expected_on: date
     period_end: date
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+    _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
 
     @property
     def category(self) -> Category:

@@ -10,16 +10,19 @@ many-to-one, one-to-many.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from heapq import heapify, heappop, heappush
 from itertools import compress, islice, repeat
 from operator import is_not, ne, not_, setitem
-from typing import Final
+from typing import Any, Final
 
 from refundcore.errors import InvalidAmount
-from refundcore.reconcile._records import LineKind
+from refundcore.ledger import LedgerEntry
+from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._work import (
     LEDGER_FLOW_BY_ID,
     LINE_FLOW_BY_ID,
@@ -64,15 +67,6 @@ class Rule:
 
 def _sort_ids(indices: Sequence[int], records: Sequence[object]) -> list[int]:
     return sorted(indices, key=lambda k: records[k].id)  # type: ignore[attr-defined]
-
-
-def _signature_equal(work: Work, i: int, j: int) -> bool:
-    e, s = work.ledger[i], work.statement[j]
-    return (
-        e.amount_minor == s.gross_minor
-        and e.fee_minor == s.fee_minor
-        and e.currency == s.currency
-    )
 
 
 def _mark(used: bytearray, indices: Iterable[int]) -> None:
@@ -231,16 +225,25 @@ class _ExactReference(Rule):
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
         ledger, statement = work.ledger, work.statement
-        ls = _sort_ids(ls, ledger)
-        ss = _sort_ids(ss, statement)
-        for flow in sorted({LEDGER_FLOW_BY_ID[id(ledger[i].kind)] for i in ls}):
-            lf = [i for i in ls if LEDGER_FLOW_BY_ID[id(ledger[i].kind)] == flow]
-            sf = [j for j in ss if LINE_FLOW_BY_ID[id(statement[j].kind)] == flow]
+        lflows: dict[int, list[int]] = {}
+        for i in _sort_ids(ls, ledger):
+            lflows.setdefault(LEDGER_FLOW_BY_ID[id(ledger[i].kind)], []).append(i)
+        sflows: dict[int, list[int]] = {}
+        for j in _sort_ids(ss, statement):
+            sflows.setdefault(LINE_FLOW_BY_ID[id(statement[j].kind)], []).append(j)
+        for flow in sorted(lflows):
+            lf, sf = lflows[flow], sflows.get(flow, [])
+            # Each entry, in id order, takes the first free line (by id) with its amount,
+            # fee and currency: a queue per signature, so that n equal records cost n steps.
+            queues: dict[tuple[int, int, str], deque[int]] = {}
+            for j in sf:
+                s = statement[j]
+                queues.setdefault((s.gross_minor, s.fee_minor, s.currency), deque()).append(j)
             for i in lf:
-                for j in sf:
-                    if not work.sused[j] and _signature_equal(work, i, j):
-                        work.pair(self.name, i, j)
-                        break
+                e = ledger[i]
+                queue = queues.get((e.amount_minor, e.fee_minor, e.currency))
+                if queue:
+                    work.pair(self.name, i, queue.popleft())
             lrest = [i for i in lf if not work.lused[i]]
             srest = [j for j in sf if not work.sused[j]]
             if len(lrest) == 1 and len(srest) == 1:
@@ -260,6 +263,47 @@ def exact_reference() -> Rule:
 def _refs_compatible(a: str | None, b: str | None) -> bool:
     """Two records whose references are both known and differ are different transactions."""
     return a is None or b is None or a == b
+
+
+#: A key part standing for any reference (never a reference itself: those are str or None).
+_ANY: Final = object()
+
+
+class _FirstFree:
+    """Lists of records in a fixed order, each answering its first record not yet ``used``.
+
+    Each list keeps a cursor past the records found used, which never become free again,
+    so that all the questions asked of a list cost its length in all.
+    """
+
+    __slots__ = ("lists", "used")
+
+    def __init__(self, used: bytearray) -> None:
+        self.used = used
+        self.lists: dict[object, list[Any]] = {}  # key: [cursor, (rank, index), ...]
+
+    def add(self, key: object, rank: int, index: int) -> None:
+        """Append the record at ``index``, of position ``rank`` in the order, to ``key``'s list."""
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = [1]
+        found.append((rank, index))
+
+    def first(self, keys: Sequence[object]) -> int | None:
+        """The free record first in the order among ``keys``' lists, or None."""
+        best: tuple[int, int] | None = None
+        used = self.used
+        for key in keys:
+            found = self.lists.get(key)
+            if found is None:
+                continue
+            cursor = found[0]
+            while cursor < len(found) and used[found[cursor][1]]:
+                cursor += 1
+            found[0] = cursor
+            if cursor < len(found) and (best is None or found[cursor] < best):
+                best = found[cursor]
+        return None if best is None else best[1]
 
 
 class _CompositeKey(Rule):
@@ -285,19 +329,31 @@ class _CompositeKey(Rule):
         for key in sorted(lgroups):
             ss = _sort_ids(buckets[key], statement)
             ls = _sort_ids(lgroups[key], ledger)
-            # Records that also agree on fee and currency first, then the rest, in id order.
+            if len(ls) == 1 and len(ss) == 1:  # the usual case
+                i, j = ls[0], ss[0]
+                if _refs_compatible(ledger[i].reference, statement[j].reference):
+                    work.pair(self.name, i, j)
+                continue
+            # Records that also agree on fee and currency first, then the rest; each entry
+            # in id order takes the first free line by id whose reference is compatible.
             for exact in (True, False):
+                free = _FirstFree(work.sused)
+                for rank, j in enumerate(ss):
+                    s = statement[j]
+                    sig = (s.fee_minor, s.currency) if exact else None
+                    free.add((sig, _ANY), rank, j)
+                    free.add((sig, s.reference), rank, j)
                 for i in ls:
                     if work.lused[i]:
                         continue
-                    for j in ss:
-                        if (
-                            not work.sused[j]
-                            and (not exact or _signature_equal(work, i, j))
-                            and _refs_compatible(ledger[i].reference, statement[j].reference)
-                        ):
-                            work.pair(self.name, i, j)
-                            break
+                    e = ledger[i]
+                    sig = (e.fee_minor, e.currency) if exact else None
+                    # A line without a reference suits any entry; one with a reference
+                    # suits an entry without one or with the same one.
+                    found = (free.first([(sig, _ANY)]) if e.reference is None
+                             else free.first([(sig, None), (sig, e.reference)]))
+                    if found is not None:
+                        work.pair(self.name, i, found)
 
 
 def composite_key() -> Rule:
@@ -335,6 +391,10 @@ def _count(value: object, what: str) -> int:
 
 
 _FORBIDDEN: Final = None
+
+#: A tolerant bucket of at most this many entry-line pairs (entries times lines) is solved
+#: optimally; a larger one cheapest pair first (see ``_Tolerant._greedy``).
+_OPTIMAL_PAIRS: Final = 256
 
 
 def _assign(cost: list[list[int | None]]) -> list[tuple[int, int]]:
@@ -495,6 +555,13 @@ class _Tolerant(Rule):
             self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
 
     def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Pair within one bucket: optimally when it is small, else cheapest first."""
+        if len(ls) * len(ss) <= _OPTIMAL_PAIRS:
+            self._optimal(work, ls, ss)
+        else:
+            self._greedy(work, ls, ss)
+
+    def _optimal(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Least-total-cost assignment within one bucket; ties are flagged ambiguous."""
         matrix = [[self.cost(work, i, j) for j in ss] for i in ls]
         if all(c is None for row in matrix for c in row):
@@ -522,6 +589,132 @@ class _Tolerant(Rule):
             work.pair(self.name, ls[r], ss[c], ambiguous=r in ambiguous)
 
 
+    def _greedy(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Cheapest pair first within a large bucket, in bounded work (``ls``, ``ss`` by id).
+
+        The pairs are those of taking, again and again, the free pair of least cost,
+        of those equally cheap the one whose entry and then line comes first by id.
+        Records alike in every field the cost reads form a class; the work is done on
+        classes, so that n equal records cost n steps, and only line classes whose net
+        lies within the tolerance of an entry class's are ever costed. A pair is
+        ambiguous when another pair of the same two classes was made (a swap costs the
+        same), or when its entry or its line had another free candidate at that cost.
+        """
+        ledger, statement = work.ledger, work.statement
+        lused, sused = work.lused, work.sused
+        lclasses, lmembers = _classes(ls, lambda i: _ledger_class(ledger[i]))
+        sclasses, smembers = _classes(ss, lambda j: _line_class(statement[j]))
+        # Line classes by currency and kind of movement, sorted by net, to find by bisection.
+        by_flow: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for b, (currency, flow, _, net, _) in enumerate(sclasses):
+            by_flow.setdefault((currency, flow), []).append((net, b))
+        for sorted_classes in by_flow.values():
+            sorted_classes.sort()
+        limit, window = self.limit, self.days
+        levels: dict[int, list[tuple[int, int]]] = {}  # cost: (entry class, line class)
+        for a, (currency, flow, ref, net, amount, due) in enumerate(lclasses):
+            candidates = by_flow.get((currency, flow))
+            if not candidates:
+                continue
+            ratio = limit.ratio
+            reach = max(limit.absolute, ratio.numerator * abs(amount) // ratio.denominator)
+            # Indexing from the bisection, not islice: islice would step over the start.
+            for k in range(bisect_left(candidates, (net - reach, -1)), len(candidates)):
+                s_net, b = candidates[k]
+                if s_net > net + reach:
+                    break
+                s_ref, s_due = sclasses[b][2], sclasses[b][4]
+                difference = abs(s_net - net)
+                days = abs((s_due - due).days)
+                if (
+                    days > window
+                    or not _refs_compatible(ref, s_ref)
+                    or not limit.allows(difference, amount)
+                ):
+                    continue
+                levels.setdefault(difference * (window + 1) + days, []).append((a, b))
+        lnext = [0] * len(lclasses)  # the first member of a class that may still be free
+        snext = [0] * len(sclasses)
+        lfree = [len(members) for members in lmembers]
+        sfree = [len(members) for members in smembers]
+
+        def first_free(members: list[int], cursor: list[int], c: int, used: bytearray) -> int:
+            k = cursor[c]
+            while k < len(members) and used[members[k]]:
+                k += 1
+            cursor[c] = k
+            return members[k] if k < len(members) else -1
+
+        chosen: list[tuple[int, int, int, int, bool]] = []  # i, j, class a, class b, alone
+        made: Counter[tuple[int, int]] = Counter()
+        lrank = {i: r for r, i in enumerate(ls)}
+        srank = {j: r for r, j in enumerate(ss)}
+        for cost in sorted(levels):
+            adjacent: dict[int, list[int]] = {}
+            back: dict[int, list[int]] = {}
+            for a, b in levels[cost]:
+                adjacent.setdefault(a, []).append(b)
+                back.setdefault(b, []).append(a)
+            # The entry classes' first free members, merged by id order (ls is by id).
+            heap = []
+            for a in adjacent:
+                i = first_free(lmembers[a], lnext, a, lused)
+                if i != -1:
+                    heap.append((lrank[i], i, a))
+            heapify(heap)
+            while heap:
+                _, i, a = heappop(heap)
+                best = best_class = -1
+                for b in adjacent[a]:
+                    j = first_free(smembers[b], snext, b, sused)
+                    if j != -1 and (best == -1 or srank[j] < srank[best]):
+                        best, best_class = j, b
+                if best == -1:
+                    continue  # no free line at this cost for the class: done with it here
+                others = sum(sfree[b] for b in adjacent[a]) - 1
+                rivals = sum(lfree[c] for c in back[best_class]) - 1
+                lused[i] = sused[best] = 1
+                lfree[a] -= 1
+                sfree[best_class] -= 1
+                chosen.append((i, best, a, best_class, others == 0 and rivals == 0))
+                made[(a, best_class)] += 1
+                i = first_free(lmembers[a], lnext, a, lused)
+                if i != -1:
+                    heappush(heap, (lrank[i], i, a))
+        for i, j, a, b, alone in chosen:
+            lused[i] = sused[j] = 0  # pair() marks them again
+            work.pair(self.name, i, j, ambiguous=not alone or made[(a, b)] > 1)
+
+
+def _classes(
+    indices: list[int], class_of: Callable[[int], tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[list[int]]]:
+    """The distinct classes of ``indices`` in order of first appearance, and their members."""
+    found: dict[tuple[Any, ...], int] = {}
+    classes: list[tuple[Any, ...]] = []
+    members: list[list[int]] = []
+    for k in indices:
+        key = class_of(k)
+        c = found.setdefault(key, len(classes))
+        if c == len(classes):
+            classes.append(key)
+            members.append([])
+        members[c].append(k)
+    return classes, members
+
+
+def _ledger_class(e: LedgerEntry) -> tuple[Any, ...]:
+    """What the tolerant cost reads of an entry: currency, flow, reference, net, amount, date."""
+    return (e.currency, LEDGER_FLOW_BY_ID[id(e.kind)], e.reference, e.amount_minor - e.fee_minor,
+            e.amount_minor, ledger_date(e))
+
+
+def _line_class(s: StatementLine) -> tuple[Any, ...]:
+    """What the tolerant cost reads of a line: currency, flow, reference, net, date."""
+    return (s.currency, LINE_FLOW_BY_ID[id(s.kind)], s.reference, s.gross_minor - s.fee_minor,
+            line_date(s))
+
+
 def tolerance(
     *, amount: int = 0, ratio: str | Decimal | int | Fraction = 0, days: int = 0
 ) -> Rule:
@@ -532,7 +725,9 @@ def tolerance(
     candidates the pass chooses the assignment with the fewest unpaired
     records and then the least total cost (amount difference first, then
     days), never first-come; a pair that another at the same cost could
-    replace is flagged ambiguous. The first tolerance rule also decides when
+    replace is flagged ambiguous. A bucket of more than 256 entry-line pairs
+    is paired cheapest pair first instead (least cost, then entry id, then
+    line id), in near-linear time. The first tolerance rule also decides when
     a reference-matched difference counts as rounding.
 
     Args:
