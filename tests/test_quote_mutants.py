@@ -495,6 +495,44 @@ def test_a_rejected_inspection_refunds_nothing_and_deducts_nothing() -> None:
     }
 
 
+def test_restocking_of_a_later_return_is_its_own_units_share() -> None:
+    """Returning tea one unit at a time charges 10% restocking of each unit: 3.60 twice."""
+    first = quote_refund(order(), [back("TEA")], reason=Reason.CHANGED_MIND, restocking_rate="0.1")
+    second = quote_refund(
+        order(),
+        [back("TEA")],
+        reason=Reason.CHANGED_MIND,
+        restocking_rate="0.1",
+        already_refunded=[first],
+    )
+    assert first.amount(Component.RESTOCKING) == cny("-3.60")
+    assert second.amount(Component.RESTOCKING) == cny("-3.60")
+    assert second.lines[0].amount(Component.RESTOCKING) == cny("-3.60")
+    assert second.lines[0].amount(Component.GOODS) == cny("40.00")
+    assert second.lines[0].amount(Component.SHIPPING) == cny("0.00")
+
+
+def test_an_exchange_may_ask_every_unit_left_and_keeps_the_request() -> None:
+    """An exchange of all units still unrefunded is allowed; it keeps the request's id."""
+    first = quote_refund(order(), [back("TEA")], reason=Reason.CHANGED_MIND)
+    request = ReturnRequest(
+        id="RMA-X",
+        order_id="O-1",
+        lines=(back("TEA"),),
+        kind=ReturnKind.EXCHANGE,
+        reason=Reason.SIZE_FIT,
+        requested_at=T0,
+    )
+    quote = quote_refund(order(), request, already_refunded=[first])
+    assert quote.return_id == "RMA-X"
+    assert quote.refundable_before == cny("62.00")
+    assert [(line.order_line_id, line.quantity) for line in quote.lines] == [("TEA", 1)]
+    everything = quote_refund(
+        order(), [back("TEA", 2)], reason=Reason.SIZE_FIT, kind=ReturnKind.EXCHANGE
+    )
+    assert everything.lines[0].quantity == 2
+
+
 # -- refusals name what is wrong -------------------------------------------------------------
 
 USD = Money.of("1.00", "USD")
