@@ -533,6 +533,50 @@ def test_an_exchange_may_ask_every_unit_left_and_keeps_the_request() -> None:
     assert everything.lines[0].quantity == 2
 
 
+def test_shipping_is_shared_by_what_each_line_paid_after_platform_coupons() -> None:
+    """A 5.00 platform coupon on the cup leaves it 15 of 95 paid: 1.26 of the 8.00 shipping."""
+    scoped = order(
+        discounts=(
+            Discount(id="PLAT-5", amount=cny("5.00"), funded_by=Funder.PLATFORM, line_ids=("CUP",)),
+        )
+    )
+    quote = quote_refund(scoped, [back("CUP")], reason=Reason.QUALITY_DEFECT)
+    assert quote.amount(Component.SHIPPING) == cny("1.26")
+    assert quote.total == cny("16.26")
+
+
+def test_two_coupons_of_one_funder_on_a_line_add_up() -> None:
+    """Two merchant coupons on the cup, 6.00 and 4.00, are charged back together: 10.00."""
+    two = order(
+        discounts=(
+            Discount(id="A", amount=cny("6.00"), funded_by=Funder.MERCHANT, line_ids=("CUP",)),
+            Discount(id="B", amount=cny("4.00"), funded_by=Funder.MERCHANT, line_ids=("CUP",)),
+        )
+    )
+    quote = quote_refund(two, [back("CUP")], reason=Reason.CHANGED_MIND)
+    assert quote.amount(Component.MERCHANT_DISCOUNT) == cny("-10.00")
+
+
+def test_every_earlier_quote_counts_toward_what_is_gone() -> None:
+    """After two defect returns gave back 3.20 shipping each, the last gives back 1.60."""
+    d1 = quote_refund(order(), [back("TEA")], reason=Reason.QUALITY_DEFECT)
+    d2 = quote_refund(order(), [back("TEA")], reason=Reason.QUALITY_DEFECT, already_refunded=[d1])
+    last = quote_refund(
+        order(), [back("CUP")], reason=Reason.CHANGED_MIND, already_refunded=[d1, d2]
+    )
+    assert render(last)["adjustments"] == [("shipping", "1.60 CNY", "the whole order is back")]
+    assert (last.refundable_before, last.total) == (cny("19.60"), cny("19.60"))
+
+
+def test_return_shipping_may_be_given_as_money() -> None:
+    """The return parcel's cost may be Money in the order's currency."""
+    quote = quote_refund(
+        order(), [back("TEA")], reason=Reason.CHANGED_MIND, return_shipping=cny("6.00")
+    )
+    assert quote.amount(Component.RETURN_SHIPPING) == cny("-6.00")
+    assert quote.total == cny("30.00")
+
+
 # -- refusals name what is wrong -------------------------------------------------------------
 
 USD = Money.of("1.00", "USD")
@@ -559,8 +603,43 @@ def insp(line: str = "TEA", **fields: object) -> Inspection:
 
 
 o, usd, first, other, req = order(), USD, FIRST, OTHER, REQUEST
+TWICE = QuoteLine(
+    order_line_id="TEA", quantity=1, refunded_quantity=1, items=(), tax_included=cny("0")
+)
+OTHER_REQUEST = quote_refund(
+    order(id="O-2"),
+    ReturnRequest(
+        id="RMA-2",
+        order_id="O-2",
+        lines=(back("TEA"),),
+        kind=ReturnKind.RETURN_AND_REFUND,
+        reason=Reason.CHANGED_MIND,
+        requested_at=T0,
+    ),
+)
 
 ERRORS: list[tuple[str, Callable[[], object], type[Exception], str]] = [
+    (
+        "quote line twice",
+        lambda: RefundQuote(
+            order_id="O-1",
+            currency="CNY",
+            reason=Reason.CHANGED_MIND,
+            kind=ReturnKind.RETURN_AND_REFUND,
+            lines=(TWICE, TWICE),
+            refundable_before=cny("1.00"),
+        ),
+        InvalidRecord,
+        "RefundQuote 'O-1', field 'lines': holds the order line twice, got 'TEA' (str)",
+    ),
+    (
+        "prior request of another order",
+        lambda: quote_refund(
+            o, [back("CUP")], reason=Reason.CHANGED_MIND, already_refunded=[OTHER_REQUEST]
+        ),
+        InvalidRecord,
+        "RefundQuote 'RMA-2', field 'order_id': is not a quote of order 'O-1', got 'O-2' (str)",
+    ),
     (
         "item amount",
         lambda: QuoteItem(component=Component.GOODS, amount=1),  # type: ignore[arg-type]
