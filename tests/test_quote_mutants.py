@@ -577,6 +577,14 @@ def test_return_shipping_may_be_given_as_money() -> None:
     assert quote.total == cny("30.00")
 
 
+def test_a_single_fen_of_shipping_left_is_given_back() -> None:
+    """The rest of the shipping is given back however small: one fen is an adjustment."""
+    quote = quote_refund(
+        order(shipping=cny("0.01")), [back("TEA", 2), back("CUP")], reason=Reason.CHANGED_MIND
+    )
+    assert render(quote)["adjustments"] == [("shipping", "0.01 CNY", "the whole order is back")]
+
+
 # -- refusals name what is wrong -------------------------------------------------------------
 
 USD = Money.of("1.00", "USD")
