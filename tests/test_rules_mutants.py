@@ -318,6 +318,37 @@ def test_a_bucket_is_assigned_with_most_pairs_then_least_cost(
     assert (len(chosen), sum(c for c in costs if c is not None)) == _best(entries, lines)
 
 
+def test_a_lone_pair_by_reference_is_a_difference_of_the_exact_pass() -> None:
+    """One entry and one line sharing a reference but not an amount: the exact pass's break."""
+    result = reconcile(
+        [sale("E1", "10.00", reference="T1")],
+        [line("S1", "10.50", reference="T1")],
+        rules=(exact_reference(),),
+    )
+    (difference,) = result.breaks
+    assert (difference.category, difference.rule) == (Category.AMOUNT_MISMATCH, "exact_reference")
+
+
+def test_many_to_one_by_payout_reference_ignores_settlement_dates() -> None:
+    """By payout reference, entries expected on other days still join their payout."""
+    ledger = [
+        sale("E1", "10.00", payout_reference="PO1", settles_on=date(2026, 10, 1)),
+        sale("E2", "5.00", payout_reference="PO1", settles_on=date(2026, 10, 2)),
+    ]
+    payout = StatementLine.of(
+        id="P1",
+        kind=LineKind.PAYOUT,
+        gross=Money.of("15.00", "CNY"),
+        occurred_at=AT,
+        payout_reference="PO1",
+        settled_on=date(2026, 10, 9),
+    )
+    result = reconcile(ledger, [payout], rules=(many_to_one(),))
+    assert pairs(result) == [(("E1", "E2"), ("P1",), "many_to_one")]
+    by_date = reconcile(ledger, [payout], rules=(many_to_one(by="settlement_date"),))
+    assert by_date.matches == ()
+
+
 # -- options and names ----------------------------------------------------------------------
 
 
