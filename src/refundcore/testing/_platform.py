@@ -277,7 +277,8 @@ class Statement:
         self.candidates = sorted(o for o in self.by_order if o not in late)
         # Orders with lines that happened before the month settle what the last month
         # carried (its open items): never spoiled, nor their days paid out as one.
-        self.used: set[str] = {m.order_id for m in month if m.at.date() < start}
+        self.used: set[str] = {m.order_id for m in month
+                               if m.at.astimezone(terms.timezone).date() < start}
         self.planted: list[Planted] = []
 
     def spoil(self, times: int) -> None:
