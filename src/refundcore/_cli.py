@@ -159,7 +159,7 @@ def run_demo(args: argparse.Namespace, out: TextIO) -> int:
             + f" against {len(month.statement):,} statement lines")
         result = month.reconcile(open_items=carried)
         closes.append(_Close(month=month, result=result, carried=carried, refunds=refunds,
-                             before=first))
+                             before=closes[-1].month.month if closes else ""))
         carried = result.open_items
     say("checking the results against the planted truth")
     if args.json:
