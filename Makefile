@@ -48,7 +48,7 @@ unit: $(VENV)/.installed-dev
 docs: $(VENV)/.installed-docs
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
-## make demo: simulate one month end to end, reconcile it, check it against the planted truth
+## make demo: simulate two months end to end, close each with carry-over, check the planted truth
 DEMO_ARGS ?=
 demo: $(VENV)/.installed
 	$(BIN)/python -m refundcore demo $(DEMO_ARGS)

@@ -4,7 +4,8 @@
 refunds, the shop's ledger and the platform's statement with labelled
 discrepancies — so that tests, benchmarks, notebooks and the demo
 (``python -m refundcore demo``) have realistic data whose right answer is
-known. :func:`check_truth` scores a reconciliation against that answer.
+known; :func:`simulate_months` runs consecutive months of one shop for a
+month-end close with carry-over. :func:`check_truth` scores a reconciliation against that answer.
 
 For testing your own rules: :mod:`refundcore.testing.strategies` (Hypothesis
 strategies), :class:`ReturnCaseMachine` (a Hypothesis state machine to
@@ -26,6 +27,7 @@ from refundcore.testing._simulate import (
     TruthCheck,
     check_truth,
     simulate,
+    simulate_months,
     simulation_rules,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "assert_reconciles",
     "check_truth",
     "simulate",
+    "simulate_months",
     "simulation_rules",
 ]
 

@@ -275,7 +275,10 @@ class Statement:
             self.by_order.setdefault(move.order_id, []).append(line_id)
         # Orders whose every movement settles this month: safe to spoil one at a time.
         self.candidates = sorted(o for o in self.by_order if o not in late)
-        self.used: set[str] = set()
+        # Orders with lines that happened before the month settle what the last month
+        # carried (its open items): never spoiled, nor their days paid out as one.
+        self.used: set[str] = {m.order_id for m in month
+                               if m.at.astimezone(terms.timezone).date() < start}
         self.planted: list[Planted] = []
 
     def spoil(self, times: int) -> None:
