@@ -232,8 +232,9 @@ class _ExactReference(Rule):
     def _lone_entry(self, work: Work, i: int, ss: list[int]) -> None:
         """What :meth:`_group` does for one entry and several lines (a refund paid in parts).
 
-        The entry takes the first line by id of its kind of movement with its
-        amount, fee and currency; failing that, the only line of its kind.
+        The entry pairs with the only line of its kind of movement; among
+        several, :meth:`_group` chooses (a line equal to the entry would have
+        paired by full key already, so it rarely does).
         """
         flow = LEDGER_FLOW_BY_ID[id(work.lcols[2][i])]
         sflows = work.scols[2]
@@ -241,12 +242,7 @@ class _ExactReference(Rule):
         if len(same) == 1:
             work.pair(self.name, i, same[0])
         elif same:
-            e, statement = work.ledger[i], work.statement
-            equal = [j for j in same if statement[j].gross_minor == e.amount_minor
-                     and statement[j].fee_minor == e.fee_minor
-                     and statement[j].currency == e.currency]
-            if equal:
-                work.pair(self.name, i, min(equal, key=lambda j: statement[j].id))
+            self._group(work, [i], same)
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
