@@ -81,8 +81,10 @@ def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
     """Indices of the records with a reference that no earlier pass has used."""
     refs = (work.lcols if ledger_side else work.scols)[1]
     used = work.lused if ledger_side else work.sused
-    if None not in refs and 1 not in used:
-        return range(len(refs))
+    if 1 not in used:  # nothing used yet (the first pass): only the references to read
+        if None not in refs:
+            return range(len(refs))
+        return list(compress(range(len(refs)), map(is_not, refs, repeat(None))))
     pairs = enumerate(zip(refs, used, strict=True))
     return [k for k, (ref, u) in pairs if ref is not None and not u]
 
@@ -126,6 +128,9 @@ class _ExactReference(Rule):
     __slots__ = ()
 
     def __call__(self, work: Work) -> None:
+        # Whether no record is used yet (this is the first pass): what this pass marks
+        # used is then exactly what it paired.
+        fresh = work.settled is None and 1 not in work.lused and 1 not in work.sused
         lcandidates = _candidates(work, ledger_side=True)
         scandidates = _candidates(work, ledger_side=False)
         if not lcandidates or not scandidates:  # nothing to pair by reference
@@ -183,7 +188,7 @@ class _ExactReference(Rule):
         # Any other holder of a paired entry's key would have found the same line, so
         # none is left. A paired line's key may have later holders: those stay left and
         # repeat it, so that line is no original-free record.
-        if work.settled is None and type(lcandidates) is type(scandidates) is range:
+        if fresh:
             # Nothing was used before this pass: what it marked used is what it paired.
             work.settled = settled_l, settled_s = bytearray(work.lused), bytearray(sused)
         else:
@@ -221,8 +226,25 @@ class _ExactReference(Rule):
                 i, j = ls[0], ss[0]
                 if LEDGER_FLOW_BY_ID[id(lflows[i])] == LINE_FLOW_BY_ID[id(sflows[j])]:
                     work.pair(self.name, i, j)
+            elif len(ls) == 1:
+                self._lone_entry(work, ls[0], ss)
             else:
                 self._group(work, ls, ss)
+
+    def _lone_entry(self, work: Work, i: int, ss: list[int]) -> None:
+        """What :meth:`_group` does for one entry and several lines (a refund paid in parts).
+
+        The entry pairs with the only line of its kind of movement; among
+        several, :meth:`_group` chooses (a line equal to the entry would have
+        paired by full key already, so it rarely does).
+        """
+        flow = LEDGER_FLOW_BY_ID[id(work.lcols[2][i])]
+        sflows = work.scols[2]
+        same = [j for j in ss if LINE_FLOW_BY_ID[id(sflows[j])] == flow]
+        if len(same) == 1:
+            work.pair(self.name, i, same[0])
+        elif same:
+            self._group(work, [i], same)
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
@@ -313,29 +335,49 @@ class _CompositeKey(Rule):
 
     def __call__(self, work: Work) -> None:
         ledger, statement = work.ledger, work.statement
-        buckets: dict[tuple[str, int, int], list[int]] = {}
+        lflow, sflow = LEDGER_FLOW_BY_ID, LINE_FLOW_BY_ID
+        # Buckets of one record a side (the usual case) are kept as a bare index, so that
+        # no list is made, sorted or read for them: only buckets in ``*more`` hold lists.
+        sfirst: dict[tuple[str, int, int], int] = {}
+        smore: dict[tuple[str, int, int], list[int]] = {}
         for j in work.statement_left():
             s = statement[j]
             if s.order_id is not None:
-                key = (s.order_id, LINE_FLOW_BY_ID[id(s.kind)], s.gross_minor)
-                buckets.setdefault(key, []).append(j)
-        if not buckets:
+                key = (s.order_id, sflow[id(s.kind)], s.gross_minor)
+                k = sfirst.setdefault(key, j)
+                if k != j:
+                    smore.setdefault(key, [k]).append(j)
+        if not sfirst:
             return
-        lgroups: dict[tuple[str, int, int], list[int]] = {}
+        lfirst: dict[tuple[str, int, int], int] = {}
+        lmore: dict[tuple[str, int, int], list[int]] = {}
         for i in work.ledger_left():
             e = ledger[i]
             if e.order_id is not None:
-                key = (e.order_id, LEDGER_FLOW_BY_ID[id(e.kind)], e.amount_minor)
-                if key in buckets:
-                    lgroups.setdefault(key, []).append(i)
-        for key in sorted(lgroups):
-            ss = _sort_ids(buckets[key], statement)
-            ls = _sort_ids(lgroups[key], ledger)
-            if len(ls) == 1 and len(ss) == 1:  # the usual case
-                i, j = ls[0], ss[0]
-                if _refs_compatible(ledger[i].reference, statement[j].reference):
-                    work.pair(self.name, i, j)
+                key = (e.order_id, lflow[id(e.kind)], e.amount_minor)
+                if key in sfirst:
+                    k = lfirst.setdefault(key, i)
+                    if k != i:
+                        lmore.setdefault(key, [k]).append(i)
+        lused, sused, outcomes, name = work.lused, work.sused, work.outcomes, self.name
+        plain: tuple[array[int], array[int]] | None = None
+        for key in sorted(lfirst):
+            if key not in lmore and key not in smore:  # the usual case: what pair() does
+                i, j = lfirst[key], sfirst[key]
+                e, s = ledger[i], statement[j]
+                eref, sref = e.reference, s.reference
+                if eref is None or sref is None or eref == sref:
+                    lused[i] = sused[j] = 1
+                    if e.fee_minor == s.fee_minor and e.currency == s.currency:
+                        if plain is None:  # made on the first, as pair() would
+                            plain = work.plain_lists(name)
+                        plain[0].append(i)
+                        plain[1].append(j)
+                    else:  # the gross amounts are equal: they are in the key
+                        outcomes.append((name, (i,), (j,), False, False))
                 continue
+            ss = _sort_ids(smore.get(key) or [sfirst[key]], statement)
+            ls = _sort_ids(lmore.get(key) or [lfirst[key]], ledger)
             # Records that also agree on fee and currency first, then the rest; each entry
             # in id order takes the first free line by id whose reference is compatible.
             for exact in (True, False):
