@@ -144,65 +144,101 @@ def _rows(data: object, fmt: str = _FMT) -> Iterator[tuple[int, list[str]]]:
             yield number, cells
 
 
-class _State:
-    """Where the reader is in the file, and the running totals per 业务类型."""
+class _ListReader:
+    """What Alipay's CSV downloads share: comment lines around one marked detail list.
+
+    A subclass names its list's markers, the comment lines it knows and its
+    totals lines, and reads a detail row in ``_line``; ``comment`` hands the
+    totals lines to ``totals``.
+    """
+
+    start: re.Pattern[str]
+    end: re.Pattern[str]
+    known: tuple[str, ...]  # comment lines outside the list that carry nothing to check
+    totals_lines: tuple[str, ...]  # the prefixes of the totals lines
+    title: str  # the file's name, for an unknown comment line
+    required: tuple[str, ...]
+    trailing_commas = False  # whether comment lines come padded with commas
 
     def __init__(self, out: Collector, currency: str) -> None:
         self.out = out
         self.currency = currency
         self.header: Header | None = None
-        self.marked = False  # the 业务明细列表 start marker was seen
+        self.marked = False  # the detail list's start marker was seen
         self.ended = False
         self.last_line = 0
-        self.totals_seen: set[str] = set()
-        self.counts = {"交易": 0, "退款": 0}
         self.zero = Money.zero(currency)
-        self.received = {"交易": self.zero, "退款": self.zero}
-        self.discount = {"交易": self.zero, "退款": self.zero}
+        self.totals_seen: set[str] = set()
 
     def feed(self, line: int, cells: list[str]) -> None:
         self.last_line = line
         if is_blank(cells):
             return
         if cells[0].startswith("#"):
-            self.comment(line, cells[0])
+            self.comment(line, cells[0].rstrip(",") if self.trailing_commas else cells[0])
         elif self.ended:
             self.out.fail("a row after the end of the detail list", line=line, value=cells[0])
         elif self.header is None:
             names = [cell.strip().replace("(", "（").replace(")", "）") for cell in cells]
-            self.header = Header(names, line=line, fmt=_FMT, required=_REQUIRED)
+            self.header = Header(names, line=line, fmt=_FMT, required=self.required)
         else:
             self.detail(self.header, line, cells)
 
     def comment(self, line: int, text: str) -> None:
-        if text.startswith(_SUMMARY_FILE):
-            self.out.fail("this is the 业务汇总 (summary) file, not the 业务明细 (detail) file",
-                          line=line, value=text)
-        if _START.fullmatch(text):
+        if self.start.fullmatch(text):
             if self.marked or self.header is not None:
                 self.out.fail("a second detail-list start marker", line=line, value=text)
             self.marked = True
-        elif _END.fullmatch(text):
+        elif self.end.fullmatch(text):
             if self.header is None or self.ended:
                 self.out.fail("a detail-list end marker without a list", line=line, value=text)
             self.ended = True
         elif self.header is not None and not self.ended:
             self.out.fail("a comment line inside the detail list", line=line, value=text)
-        elif text.startswith(("#交易合计", "#退款合计")):
+        elif text.startswith(self.totals_lines):
             self.totals(line, text)
-        elif not text.startswith(_COMMENTS):
-            self.out.fail("an unknown comment line (is this the 业务明细 file?)", line=line,
-                          value=text)
+        elif not text.startswith(self.known):
+            self.out.fail(f"an unknown comment line (is this the {self.title} file?)",
+                          line=line, value=text)
 
     def detail(self, header: Header, line: int, cells: list[str]) -> None:
         raw: tuple[Any, ...] = tuple(cells)
         try:
             row = {column: cell.strip() for column, cell in header.read(cells, line).items()}
-        except StatementFormatError as error:
+        except StatementFormatError as error:  # the row's width
             self.out.reject(error, raw)
             return
         raw = tuple(row.items())
         self.out.attempt(line, raw, self._line, row, line, raw)
+
+    def _line(self, row: dict[str, str], line: int, raw: tuple[Any, ...]) -> None:
+        raise NotImplementedError
+
+    def totals(self, line: int, text: str) -> None:
+        raise NotImplementedError
+
+
+class _State(_ListReader):
+    """Where the reader is in the 业务明细 file, and the running totals per 业务类型."""
+
+    start = _START
+    end = _END
+    known = _COMMENTS
+    totals_lines = ("#交易合计", "#退款合计")
+    title = "业务明细"
+    required = _REQUIRED
+
+    def __init__(self, out: Collector, currency: str) -> None:
+        super().__init__(out, currency)
+        self.counts = {"交易": 0, "退款": 0}
+        self.received = {"交易": self.zero, "退款": self.zero}
+        self.discount = {"交易": self.zero, "退款": self.zero}
+
+    def comment(self, line: int, text: str) -> None:
+        if text.startswith(_SUMMARY_FILE):
+            self.out.fail("this is the 业务汇总 (summary) file, not the 业务明细 (detail) file",
+                          line=line, value=text)
+        super().comment(line, text)
 
     def _amount(self, row: dict[str, str], column: str, line: int) -> Money:
         if column not in row or (column != _RECEIVED and not row[column]):

@@ -17,19 +17,16 @@ from refundcore.formats._common import (
     CHINA,
     LOCAL,
     Collector,
-    Header,
     OnInvalid,
     ParseResult,
-    StatementFormatError,
     check_currency,
-    is_blank,
     optional_text,
     parse_money,
     parse_time,
     pausing_gc,
     refuse_non_text,
 )
-from refundcore.formats.alipay import _rows
+from refundcore.formats.alipay import _ListReader, _rows
 from refundcore.money import Money
 from refundcore.reconcile import LineKind, StatementLine
 
@@ -105,61 +102,21 @@ def parse_alipay_account(
     return out.result()
 
 
-class _State:
-    """Where the reader is in the file, and the running income and expense totals."""
+class _State(_ListReader):
+    """Where the reader is in the 账务明细 file, and the running income and expense totals."""
+
+    start = _START
+    end = _END
+    known = _COMMENTS
+    totals_lines = ("#支出合计", "#收入合计")
+    title = "账务明细"
+    required = _REQUIRED
+    trailing_commas = True
 
     def __init__(self, out: Collector, currency: str) -> None:
-        self.out = out
-        self.currency = currency
-        self.header: Header | None = None
-        self.marked = False
-        self.ended = False
-        self.last_line = 0
-        self.zero = Money.zero(currency)
+        super().__init__(out, currency)
         self.counts = {"收入": 0, "支出": 0}
         self.sums = {"收入": self.zero, "支出": self.zero}
-        self.totals_seen: set[str] = set()
-
-    def feed(self, line: int, cells: list[str]) -> None:
-        self.last_line = line
-        if is_blank(cells):
-            return
-        if cells[0].startswith("#"):
-            self.comment(line, cells[0].rstrip(","))
-        elif self.ended:
-            self.out.fail("a row after the end of the detail list", line=line, value=cells[0])
-        elif self.header is None:
-            names = [cell.strip().replace("(", "（").replace(")", "）") for cell in cells]
-            self.header = Header(names, line=line, fmt=_FMT, required=_REQUIRED)
-        else:
-            self.detail(self.header, line, cells)
-
-    def comment(self, line: int, text: str) -> None:
-        if _START.fullmatch(text):
-            if self.marked or self.header is not None:
-                self.out.fail("a second detail-list start marker", line=line, value=text)
-            self.marked = True
-        elif _END.fullmatch(text):
-            if self.header is None or self.ended:
-                self.out.fail("a detail-list end marker without a list", line=line, value=text)
-            self.ended = True
-        elif self.header is not None and not self.ended:
-            self.out.fail("a comment line inside the detail list", line=line, value=text)
-        elif text.startswith(("#支出合计", "#收入合计")):
-            self.totals(line, text)
-        elif not text.startswith(_COMMENTS):
-            self.out.fail("an unknown comment line (is this the 账务明细 file?)", line=line,
-                          value=text)
-
-    def detail(self, header: Header, line: int, cells: list[str]) -> None:
-        raw: tuple[Any, ...] = tuple(cells)
-        try:
-            row = {column: cell.strip() for column, cell in header.read(cells, line).items()}
-        except StatementFormatError as error:  # the row's width
-            self.out.reject(error, raw)
-            return
-        raw = tuple(row.items())
-        self.out.attempt(line, raw, self._line, row, line, raw)
 
     def _amount(self, row: dict[str, str], column: str, line: int) -> Money:
         text = row[column]
