@@ -8,6 +8,7 @@ import functools
 import gc
 import io
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -198,9 +199,63 @@ class Collector:
         self.lines.append(line)
         return True
 
+    def add_all(self, rows: list[tuple[Any, ...]], ids: list[str]) -> bool:
+        """Keep lines given as rows (:attr:`StatementLine.TUPLE_FIELDS`) the parser has checked.
+
+        ``ids`` are the rows' ids. All or nothing: when an id repeats (within
+        ``rows`` or an earlier line's), nothing is kept and ``False`` says so,
+        for the parser to read the rows one by one and reject the repeat where
+        it is.
+        """
+        fresh = set(ids)
+        if len(fresh) != len(ids) or not self.ids.isdisjoint(fresh):
+            return False
+        self.ids |= fresh
+        self.lines += checked_lines(rows)
+        return True
+
     def result(self) -> ParseResult:
         """The lines and rejected rows so far."""
         return ParseResult(lines=tuple(self.lines), rejected=tuple(self.rejected))
+
+
+#: A class with :class:`StatementLine`'s slots and nothing else, to fill them fast.
+_LINE_TWIN: Final = type(
+    "_StatementLineTwin", (), {"__slots__": StatementLine.__slots__}  # type: ignore[attr-defined]
+)
+
+
+def checked_lines(rows: Iterable[tuple[Any, ...]]) -> list[StatementLine]:
+    """Lines from rows laid out as :attr:`StatementLine.TUPLE_FIELDS`, every field already checked.
+
+    For a parser's own rows only: it has checked each field as the record's
+    constructor would (non-blank ids, a known currency, an aware time,
+    ``net == gross - fee``, ...), so the slots are filled without checking
+    again. The twin object becomes a genuine :class:`StatementLine` (the
+    layouts are the same), equal to the one the constructor would build.
+    """
+    new, twin, cls = object.__new__, _LINE_TWIN, StatementLine
+    lines: list[StatementLine] = []
+    append = lines.append
+    for (ident, kind, gross, currency, occurred, reference, order, fee, net, settled, payout,
+         raw_type, raw) in rows:
+        line: Any = new(twin)
+        line.id = ident
+        line.kind = kind
+        line.gross_minor = gross
+        line.currency = currency
+        line.occurred_at = occurred
+        line.reference = reference
+        line.order_id = order
+        line.fee_minor = fee
+        line.net_minor = net
+        line.settled_on = settled
+        line.payout_reference = payout
+        line.raw_type = raw_type
+        line.raw = raw
+        line.__class__ = cls
+        append(line)
+    return lines
 
 
 @contextlib.contextmanager
@@ -216,8 +271,18 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if gc.get_count()[0] >= _PROMOTE_AT and gc.get_freeze_count() == 0:
+            # The young generation now holds every line just made: move it to the oldest,
+            # unscanned, in constant time, rather than have the next young collection scan it
+            # to find no cycle (as refundcore.ledger's bulk builders do).
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+#: From this many young objects on, :func:`gc_paused` moves them to the oldest generation.
+_PROMOTE_AT: Final = 10_000
 
 
 def pausing_gc(parse: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -361,6 +426,178 @@ def read_rows(
     return sequence_rows(rest, fmt, dicts=dicts)
 
 
+#: How many rows a parser reads at a time the quick way (see :class:`Rows`).
+CHUNK: Final = 2048
+
+
+class Rows:
+    """Numbered rows streamed from text, a text file, lines or rows: one at a time or in blocks.
+
+    :meth:`next_row` gives one row (a header, a comment line); :meth:`blocks`
+    then gives the rest a block at a time, blank rows left out, for a parser
+    to read a column at a time. Text is split by the csv module a block of
+    lines at a time; a block where a row spans lines (a quoted line break)
+    or that the csv module refuses is split row by row instead, so line
+    numbers and errors are exactly those of :func:`read_rows`.
+    """
+
+    def __init__(
+        self, data: object, fmt: str, *, delimiter: str = ",", quoting: bool = True,
+        dicts: bool = False,
+    ) -> None:
+        self.fmt = fmt
+        self.dialect: dict[str, Any] = {
+            "delimiter": delimiter,
+            "quoting": csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
+            "strict": True,
+        }
+        self.line = 0  # the lines read so far
+        self.lines: Iterator[str] | None = None
+        self.rows: Iterator[tuple[int, list[str]]] | None = None
+        if isinstance(data, str):
+            self.lines = io.StringIO(strip_bom(data), newline="")
+        elif isinstance(data, io.TextIOBase):
+            self.lines = _without_bom(iter(data))
+        else:  # as read_rows takes it
+            refuse_non_text(data, fmt)
+            if not isinstance(data, Iterable):
+                raise StatementFormatError(
+                    "expected text, a text file or an iterable of lines or rows", format=fmt,
+                    value=type(data).__name__,
+                )
+            iterator = iter(data)
+            first = next(iterator, _NO_ROW)
+            rest = itertools.chain((first,), iterator)
+            if first is _NO_ROW:
+                self.rows = iter(())
+            elif isinstance(first, str):
+                self.lines = _without_bom(rest)
+            else:
+                self.rows = sequence_rows(rest, fmt, dicts=dicts)
+
+    def _error(self, error: csv.Error, read: int) -> StatementFormatError:
+        return StatementFormatError(
+            f"not readable as CSV ({error})", format=self.fmt, line=self.line + (read or 1))
+
+    def next_row(self) -> tuple[int, list[str]] | None:
+        """The next row and its line number, or ``None`` at the end."""
+        if self.lines is None:
+            assert self.rows is not None
+            return next(self.rows, None)
+        reader = csv.reader(self.lines, **self.dialect)
+        try:
+            cells = next(reader, None)
+        except csv.Error as error:
+            raise self._error(error, reader.line_num) from None
+        if cells is None:
+            return None
+        start = self.line + 1
+        self.line += reader.line_num
+        return start, cells
+
+    def blocks(self, size: int = CHUNK) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+        """The rest of the rows that are not blank, ``size`` lines at a time, with their lines."""
+        if self.lines is None:
+            assert self.rows is not None
+            yield from _numbered_blocks(self.rows, size)
+            return
+        lines = self.lines
+        while True:
+            block = list(itertools.islice(lines, size))
+            if not block:
+                return
+            rows = self._split(block)
+            if rows is None:
+                try:
+                    rows = list(csv.reader(block, **self.dialect))
+                except csv.Error:
+                    rows = []
+            if len(rows) == len(block):
+                numbers: Sequence[int] = range(self.line + 1, self.line + 1 + len(block))
+                self.line += len(block)
+            else:  # a row spans lines (maybe past the block), or a broken row: row by row
+                numbers, rows = self._row_by_row(block)
+            if not all(rows) or not all(map(str.strip, map(_FIRST, rows))):
+                numbers, rows = _without_blank(numbers, rows)
+            if rows:
+                yield numbers, rows
+
+    def _split(self, block: list[str]) -> list[list[str]] | None:
+        """The block's rows, one per line, split as the csv module would; ``None`` if unsure.
+
+        A line without quotes, line breaks inside, NULs or overlong fields is
+        its cells joined by the delimiter, and ``str.split`` takes them apart
+        three times quicker than the csv module; a line with quotes is read by
+        the csv module on its own. Anything else (a quoted cell spanning lines,
+        a stray line break) is left to the csv module reading the whole block.
+        """
+        delimiter = self.dialect["delimiter"]
+        bodies = list(map(str.rstrip, block, itertools.repeat("\r\n")))
+        joined = "".join(bodies)
+        if ("\r" in joined or "\n" in joined or "\0" in joined
+                or max(map(len, bodies)) > csv.field_size_limit()):
+            return None
+        if self.dialect["quoting"] == csv.QUOTE_NONE or '"' not in joined:
+            return list(map(str.split, bodies, itertools.repeat(delimiter)))
+        rows: list[list[str]] = []
+        for body in bodies:
+            if '"' not in body:
+                rows.append(body.split(delimiter))
+                continue
+            try:
+                rows += csv.reader((body,), **self.dialect)
+            except csv.Error:  # a quoted cell that goes on past the line
+                return None
+        return rows
+
+    def _row_by_row(self, block: list[str]) -> tuple[list[int], list[list[str]]]:
+        """The rows starting in ``block`` (the last may end past it), read one by one."""
+        assert self.lines is not None
+        reader = csv.reader(itertools.chain(block, self.lines), **self.dialect)
+        numbers: list[int] = []
+        rows: list[list[str]] = []
+        start = 1
+        try:
+            while start <= len(block):
+                cells = next(reader)  # the block's rows end no sooner than the block
+                numbers.append(self.line + start)
+                rows.append(cells)
+                start = reader.line_num + 1
+        except csv.Error as error:
+            raise self._error(error, reader.line_num) from None
+        self.line += reader.line_num
+        return numbers, rows
+
+
+_FIRST: Final = operator.itemgetter(0)
+
+
+def _without_blank(
+    numbers: Sequence[int], rows: list[list[str]]
+) -> tuple[list[int], list[list[str]]]:
+    kept = [(line, cells) for line, cells in zip(numbers, rows, strict=True)
+            if not is_blank(cells)]
+    return [line for line, _ in kept], [cells for _, cells in kept]
+
+
+def _numbered_blocks(
+    rows: Iterator[tuple[int, list[str]]], size: int
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """Rows already split into cells, the ones that are not blank, ``size`` at a time."""
+    lines: list[int] = []
+    batch: list[list[str]] = []
+    for line, cells in rows:
+        if (not cells or not cells[0].strip()) and is_blank(cells):
+            continue
+        lines.append(line)
+        batch.append(cells)
+        if len(batch) == size:
+            yield lines, batch
+            lines, batch = [], []
+    if batch:
+        yield lines, batch
+
+
 def is_blank(cells: Sequence[str]) -> bool:
     """A row with no content at all (an empty line)."""
     return all(not cell.strip() for cell in cells)
@@ -414,6 +651,41 @@ class Header:
                 value=len(cells),
             )
         return dict(zip(self.columns, cells, strict=True))
+
+
+#: How many distinct cells of a column :class:`RawRows` keeps one shared pair for.
+_SHARED_PAIRS: Final = 4096
+
+
+class RawRows:
+    """Builds lines' ``raw`` rows, ``(column, cell)`` pairs, a block of rows at a time.
+
+    A statement repeats most cells of some columns (a type, a currency, a
+    payout): such a column's rows share one pair per distinct cell, which
+    is quicker to build than a pair per row and keeps a large statement's
+    raw rows small.
+    """
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        self.shared: tuple[dict[str, tuple[str, str]], ...] = tuple({} for _ in columns)
+
+    def rows(self, columns: Sequence[Sequence[str]]) -> list[tuple[tuple[str, str], ...]]:
+        """The raw row of each row, from the cells of each column (all the same length)."""
+        pair_columns: list[Iterator[tuple[str, str]]] = []
+        for name, cells, shared in zip(self.columns, columns, self.shared, strict=True):
+            distinct = set(cells)
+            if len(distinct) * 4 > len(cells):
+                pair_columns.append(zip(itertools.repeat(name), cells))
+                continue
+            missing = distinct.difference(shared)
+            if len(shared) + len(missing) > _SHARED_PAIRS:
+                shared.clear()
+                missing = distinct
+            for cell in missing:
+                shared[cell] = (name, cell)
+            pair_columns.append(map(shared.__getitem__, cells))
+        return list(zip(*pair_columns, strict=True))
 
 
 def pairs(row: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -490,6 +762,43 @@ def parse_fine(
         raise StatementFormatError(
             error.reason, format=fmt, line=line, column=column, value=text
         ) from None
+
+
+@functools.cache
+def exact_amount(exponent: int, decimal_mark: str = ".") -> re.Pattern[str]:
+    """The pattern of an amount cell written with exactly the currency's decimals.
+
+    Such a cell is ``int(cell.replace(decimal_mark, ""))`` minor units, as
+    :func:`parse_money` reads it: the quick way for a whole column at once.
+    """
+    if exponent == 0:
+        return re.compile(_QUICK_DIGITS)
+    return re.compile(rf"{_QUICK_DIGITS}{re.escape(decimal_mark)}[0-9]{{{exponent}}}")
+
+
+def minor_column(cells: Sequence[str], exponent: int, decimal_mark: str = ".") -> list[int] | None:
+    """A column of amount cells as minor units, or ``None`` unless each is ordinary.
+
+    Ordinary: written with exactly the currency's decimals (else the parser
+    reads the rows one by one, naming a bad cell). Such a cell is
+    ``int(cell.replace(decimal_mark, ""))`` minor units, as
+    :func:`parse_money` reads it; the column is checked by one pattern match.
+    """
+    joined = "\n".join(cells)
+    if _exact_column(exponent, decimal_mark).fullmatch(joined) is None:
+        return None
+    minor = list(map(int, joined.replace(decimal_mark, "").split("\n")))
+    return minor if len(minor) == len(cells) else None  # (a cell may hold a line break)
+
+
+@functools.cache
+def _exact_column(exponent: int, decimal_mark: str) -> re.Pattern[str]:
+    cell = exact_amount(exponent, decimal_mark).pattern
+    return re.compile(rf"(?:{cell}\n)*{cell}")
+
+
+# At most 30 digits before the mark keeps a quick amount far inside Money's 38-digit bound.
+_QUICK_DIGITS: Final = "-?[0-9]{1,30}"
 
 
 def check_currency(code: object, *, fmt: str, line: int | None, column: str) -> str:
@@ -570,6 +879,196 @@ def parse_time(
     raise StatementFormatError(
         f"not a time like {expected!r}", format=fmt, line=line, column=column, value=text
     )
+
+
+def remembered(
+    cells: Sequence[str],
+    seen: dict[str, Any],
+    read: Callable[[str], Any],
+    read_many: Callable[[list[str]], list[Any] | None] | None = None,
+) -> list[Any] | None:
+    """``read`` of each cell, reading each distinct cell once; ``None`` if one is refused.
+
+    ``seen`` remembers the cells read (up to a few thousand) across calls;
+    ``read`` raises :class:`StatementFormatError` for a bad cell, and the
+    parser then reads the rows one by one, naming it. ``read_many``, when
+    given, may read many new cells at once (or say ``None``: then ``read``
+    reads them).
+    """
+    missing = set(cells).difference(seen)
+    if missing:
+        if len(seen) + len(missing) > _REMEMBERED:
+            seen.clear()
+            missing = set(cells)
+        texts = list(missing)
+        values = read_many(texts) if read_many is not None and len(texts) > _MANY else None
+        if values is not None:
+            seen.update(zip(texts, values, strict=True))
+        else:
+            try:
+                for text in texts:
+                    seen[text] = read(text)
+            except StatementFormatError:
+                return None
+    return list(map(seen.__getitem__, cells))
+
+
+#: From this many new cells on, :func:`remembered` reads them all at once.
+_MANY: Final = 8
+
+
+#: Shapes :class:`TimeReader` reads without :func:`parse_time`: a valid hour, minute and second
+#: (so that ``datetime.fromisoformat`` of the first 19 characters is what parse_time makes).
+_QUICK_HMS: Final = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_QUICK_OFFSET: Final = r"[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9]"
+_QUICK: Final[dict[re.Pattern[str], re.Pattern[str]]] = {
+    LOCAL: re.compile(_QUICK_HMS.replace("[ T]", " ")),
+    LOCAL_MINUTES: re.compile(_QUICK_HMS.replace("[ T]", " ")[:-11]),
+    UTC_SUFFIX: re.compile(_QUICK_HMS.replace("[ T]", " ") + " UTC"),
+    SPACED_OFFSET: re.compile(_QUICK_HMS.replace("[ T]", " ") + " " + _QUICK_OFFSET),
+    ISO: re.compile(_QUICK_HMS.replace("[ T]", "T") + rf"(?:\.[0-9]{{1,6}})?(?:Z|{_QUICK_OFFSET})"),
+}
+#: A column of cells of one shape (joined by line breaks), and its offsets that are not
+#: written as ISO 8601 writes them (``-0400``, `` -04:00``).
+_QUICK_MANY: Final[dict[re.Pattern[str], tuple[re.Pattern[str], re.Pattern[str]]]] = {
+    pattern: (re.compile(rf"(?:{shape.pattern}\n)*{shape.pattern}"),
+              re.compile(r" [+-][0-9]{2}:?[0-9]{2}(?=\n|\Z)" if pattern is SPACED_OFFSET
+                         else r"[+-][0-9]{4}(?=\n|\Z)"))
+    for pattern, shape in _QUICK.items()
+}
+#: A fraction of a second (parse_time leaves it out).
+_FRACTION: Final = re.compile(r"\.[0-9]{1,6}(?=[Z+-])")
+
+
+def _iso_offset(zone: timezone) -> str:
+    """``+08:00``: a fixed zone's offset as ISO 8601 writes it."""
+    offset = zone.utcoffset(None)
+    minutes = offset // timedelta(minutes=1)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+#: How many distinct cells a :class:`TimeReader` remembers before it starts afresh.
+_REMEMBERED: Final = 8192
+
+
+class TimeReader:
+    """Reads the time cells of one column: :func:`parse_time`, remembering recent cells.
+
+    A statement repeats its times (many rows in one second, or one posting
+    time for a whole batch), and rows come roughly in time order, so a
+    small memory of the cells already read saves most of the work. A new
+    cell in a common shape (``2026-10-08 09:15:02``, ``... UTC``,
+    ``... -0400``, ISO 8601 with ``Z`` or an offset) is read by
+    ``datetime.fromisoformat``; anything else by :func:`parse_time`, which
+    reads it the same way or refuses it.
+
+    Attributes:
+        seen: The cells read so far (up to a few thousand) and their times.
+    """
+
+    __slots__ = (
+        "dates", "expected", "fmt", "name", "optional", "patterns", "quick", "seen", "tz",
+        "zones",
+    )
+
+    def __init__(
+        self,
+        *,
+        patterns: Sequence[re.Pattern[str]],
+        fmt: str,
+        column: str,
+        tz: timezone | None = None,
+        expected: str,
+        optional: bool = False,
+        dates: bool = False,
+    ) -> None:
+        self.patterns = tuple(patterns)
+        self.optional = optional
+        self.dates = dates
+        self.fmt = fmt
+        self.name = column
+        self.tz = tz
+        self.expected = expected
+        self.seen: dict[str, date | None] = {}
+        self.zones: dict[str, timezone] = {}
+        # parse_time takes the first pattern that matches; the shapes do not overlap, so
+        # each quick shape can be tried on its own.
+        self.quick = tuple((_QUICK[p], p) for p in self.patterns if p in _QUICK)
+
+    def column(self, cells: Sequence[str]) -> list[Any] | None:
+        """The times of a column's cells, or ``None`` if one is bad (to read row by row).
+
+        In an optional column a blank cell is ``None``, and a cell is read
+        stripped; a reader of ``dates`` gives the times' dates.
+        """
+        return remembered(cells, self.seen, self._read, self._many)
+
+    def _many(self, texts: list[str]) -> list[Any] | None:
+        """Many new cells of one usual shape at once, or ``None`` (read them one by one)."""
+        joined = "\n".join(texts)
+        for pattern in self.patterns:
+            shapes = _QUICK_MANY.get(pattern)
+            if shapes is None or shapes[0].fullmatch(joined) is None:
+                continue
+            if pattern is LOCAL or pattern is LOCAL_MINUTES:
+                if self.tz is None:
+                    return None
+                offset = _iso_offset(self.tz)
+                iso = joined.replace("\n", offset + "\n") + offset
+            elif pattern is UTC_SUFFIX:
+                iso = joined.replace(" UTC", "+00:00")
+            else:  # an offset ends each cell and its shape is nowhere else in it
+                iso = _FRACTION.sub("", joined.replace("Z", "+00:00"))
+                for offset in set(shapes[1].findall(iso)):
+                    iso = iso.replace(offset, f"{offset[-5:-2]}:{offset[-2:]}")
+            try:
+                whens = list(map(datetime.fromisoformat, iso.split("\n")))
+            except ValueError:  # a day that does not exist: parse_time names it
+                return None
+            return list(map(datetime.date, whens)) if self.dates else whens
+        return None
+
+    def _read(self, text: str) -> date | None:
+        cell = text.strip() if self.optional else text
+        if self.optional and not cell:
+            return None
+        when = self._quick(cell)
+        if when is None:
+            when = parse_time(cell, patterns=self.patterns, fmt=self.fmt, line=None,
+                              column=self.name, tz=self.tz, expected=self.expected)
+        return when.date() if self.dates else when
+
+    def _quick(self, text: str) -> datetime | None:
+        for shape, pattern in self.quick:
+            if shape.fullmatch(text) is None:
+                continue
+            try:
+                naive = datetime.fromisoformat(text[:19])
+            except ValueError:  # a day that does not exist: parse_time names it
+                return None
+            if pattern is LOCAL or pattern is LOCAL_MINUTES:
+                zone = self.tz
+            elif pattern is UTC_SUFFIX:
+                zone = timezone.utc
+            else:
+                zone = self._zone(text[20:] if pattern is SPACED_OFFSET else text[19:])
+            return naive.replace(tzinfo=zone)
+        return None
+
+    def _zone(self, suffix: str) -> timezone:
+        """The zone of an ISO suffix (``.123-04:00``, ``Z``) or a ``-0400`` offset."""
+        offset = suffix.lstrip(".0123456789")
+        zone = self.zones.get(offset)
+        if zone is None:
+            if offset == "Z":
+                zone = timezone.utc
+            else:
+                sign = -1 if offset[0] == "-" else 1
+                minutes = int(offset[1:3]) * 60 + int(offset[-2:])
+                zone = timezone(sign * timedelta(minutes=minutes))
+            self.zones[offset] = zone
+        return zone
 
 
 def parse_date(text: str, *, fmt: str, line: int | None, column: str) -> date:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timezone
 from typing import IO, Any, Final
 
+from refundcore.currencies import CURRENCIES, exponent_of
 from refundcore.formats._common import (
     ISO,
     LOCAL,
@@ -14,16 +17,19 @@ from refundcore.formats._common import (
     Header,
     OnInvalid,
     ParseResult,
+    RawRows,
+    Rows,
     StatementFormatError,
+    TimeReader,
     check_currency,
     freeze,
     from_unix,
     is_blank,
+    minor_column,
     optional_text,
     parse_money,
     parse_time,
     pausing_gc,
-    read_rows,
     refuse_non_text,
 )
 from refundcore.reconcile import LineKind, StatementLine
@@ -240,31 +246,143 @@ def parse_stripe_csv(
     """
     refuse_non_text(data, _FMT)
     out = Collector(_FMT, on_invalid)
-    header: Header | None = None
-    for line, cells in read_rows(data, _FMT, dicts=True):
-        if is_blank(cells):
-            continue
-        if header is None:
-            dashboard = "Created (UTC)" in (cell.strip() for cell in cells)
-            header = Header(cells, line=line, fmt=_FMT,
-                            required=_DASHBOARD_REQUIRED if dashboard else _CSV_REQUIRED)
-            id_column = "id" if dashboard else "balance_transaction_id"
-            continue
-        raw: tuple[Any, ...] = tuple(cells)
-        try:
-            row = header.read(cells, line)
-        except StatementFormatError as error:
-            out.reject(error, raw)
-            continue
-        raw = tuple(row.items())
-        named = {_DASHBOARD.get(k, k): v for k, v in row.items()} if dashboard else row
-        names = _DASHBOARD_NAMES if dashboard else {}
-        built = out.attempt(line, raw, _csv_line, out, named, line, names, raw)
-        if built is not None:
-            out.add(built, at=line, column=id_column, raw=raw)
-    if header is None:
+    rows = Rows(data, _FMT, dicts=True)
+    first = rows.next_row()
+    while first is not None and is_blank(first[1]):
+        first = rows.next_row()
+    if first is None:
         out.fail("no header row: the report is empty")
+    dashboard = "Created (UTC)" in (cell.strip() for cell in first[1])
+    header = Header(first[1], line=first[0], fmt=_FMT,
+                    required=_DASHBOARD_REQUIRED if dashboard else _CSV_REQUIRED)
+    quick = _QuickReport(header, dashboard=dashboard)
+    for lines, batch in rows.blocks():
+        if quick.read(out, batch):
+            continue
+        for line, cells in zip(lines, batch, strict=True):
+            _csv_row(out, header, line, cells, dashboard=dashboard)
     return out.result()
+
+
+def _csv_row(out: Collector, header: Header, line: int, cells: list[str], *,
+             dashboard: bool) -> None:
+    """Read one row of a report into a line, or reject it (the way naming any bad cell)."""
+    raw: tuple[Any, ...] = tuple(cells)
+    try:
+        row = header.read(cells, line)
+    except StatementFormatError as error:
+        out.reject(error, raw)
+        return
+    raw = tuple(row.items())
+    named = {_DASHBOARD.get(k, k): v for k, v in row.items()} if dashboard else row
+    names = _DASHBOARD_NAMES if dashboard else {}
+    built = out.attempt(line, raw, _csv_line, out, named, line, names, raw)
+    if built is not None:
+        out.add(built, at=line, column="id" if dashboard else "balance_transaction_id", raw=raw)
+
+
+#: How many distinct type cells a report remembers the kind of.
+_KINDS_KEPT: Final = 256
+_CSV_TIMES: Final = (LOCAL, LOCAL_MINUTES, ISO)
+
+
+def _filled(columns: list[tuple[str, ...]], index: int | None) -> list[Any] | None:
+    """The column's cells stripped (``None`` when there is no column)."""
+    return None if index is None else list(map(str.strip, columns[index]))
+
+
+class _QuickReport:
+    """Reads a chunk of a report's rows a column at a time, when every cell is ordinary.
+
+    Ordinary: the header's width, one currency, amounts with exactly the
+    currency's decimals, times in the usual shapes, no blank id or type, no
+    repeated id. Such a chunk gives the lines :func:`_csv_line` would give;
+    any other is read row by row.
+    """
+
+    def __init__(self, header: Header, *, dashboard: bool) -> None:
+        self.raw = RawRows(header.columns)
+        self.width = len(header.columns)
+        # the itemized report's name -> position (a Dashboard column by the name it stands
+        # for; where two stand for one name the last wins, as in the row's dict)
+        self.at = {(_DASHBOARD.get(name, name) if dashboard else name): index
+                   for index, name in enumerate(header.columns)}
+        self.dashboard = dashboard
+        self.category = self.at["type" if dashboard else "reporting_category"]
+        self.kinds: dict[str, LineKind] = {}
+        self.currencies: dict[str, str | None] = {}
+        self.created = TimeReader(patterns=_CSV_TIMES, tz=timezone.utc, fmt=_FMT,
+                                  column="created_utc", expected="")
+        self.available = TimeReader(patterns=_CSV_TIMES, tz=timezone.utc, fmt=_FMT,
+                                    column="available_on_utc", expected="", optional=True,
+                                    dates=True)
+
+    def read(self, out: Collector, batch: list[list[str]]) -> bool:
+        """Add the chunk's lines to ``out`` and say so, or add nothing and say ``False``."""
+        if set(map(len, batch)) != {self.width}:
+            return False
+        columns = list(zip(*batch, strict=True))
+        at = self.at
+        currencies = set(columns[at["currency"]])
+        currency = self._currency(currencies.pop()) if len(currencies) == 1 else None
+        if currency is None:
+            return False
+        exponent = exponent_of(currency)
+        gross = minor_column(columns[at["gross"]], exponent)
+        fee = minor_column(columns[at["fee"]], exponent)
+        net = minor_column(columns[at["net"]], exponent)
+        if gross is None or fee is None or net is None:
+            return False
+        if list(map(operator.sub, gross, fee)) != net:
+            return False
+        types = columns[self.category]
+        if not self._kinds(set(types)):
+            return False
+        kinds = list(map(self.kinds.__getitem__, types))
+        created = self.created.column(columns[at["created_utc"]])
+        if created is None:
+            return False
+        settled: Iterable[Any] = itertools.repeat(None)
+        if "available_on_utc" in at:
+            dates = self.available.column(columns[at["available_on_utc"]])
+            if dates is None:
+                return False
+            settled = dates
+        ids = list(map(str.strip, columns[at["balance_transaction_id"]]))
+        if not all(ids):
+            return False
+        references = _filled(columns, at.get("source_id"))
+        if references is None:
+            references = ids
+        elif not all(references):
+            references = [source or ident
+                          for source, ident in zip(references, ids, strict=True)]
+        payouts = _filled(columns, at.get("automatic_payout_id"))
+        if payouts is not None and not all(payouts):
+            payouts = [payout or None for payout in payouts]
+        raws = self.raw.rows(columns)
+        rows = list(zip(ids, kinds, gross, itertools.repeat(currency), created, references,
+                        itertools.repeat(None), fee, net, settled,
+                        itertools.repeat(None) if payouts is None else payouts,
+                        map(str.strip, types), raws))
+        return out.add_all(rows, ids)
+
+    def _currency(self, text: str) -> str | None:
+        """The currency a cell names, or ``None`` if refundcore does not know it."""
+        if text not in self.currencies:
+            code = text.strip().upper()
+            self.currencies[text] = code if code in CURRENCIES else None
+        return self.currencies[text]
+
+    def _kinds(self, texts: set[str]) -> bool:
+        """Learn the kind of each type cell; ``False`` if one is blank (or too many differ)."""
+        for text in texts.difference(self.kinds):
+            category = text.strip()
+            if not category or len(self.kinds) >= _KINDS_KEPT:
+                return False
+            self.kinds[text] = (_kind(None, category) if self.dashboard
+                                else _kind(category, None))[0]
+        return True
 
 
 def _csv_line(
