@@ -523,32 +523,8 @@ class Rows:
                 yield numbers, rows
 
     def _split(self, block: list[str]) -> list[list[str]] | None:
-        """The block's rows, one per line, split as the csv module would; ``None`` if unsure.
-
-        A line without quotes, line breaks inside, NULs or overlong fields is
-        its cells joined by the delimiter, and ``str.split`` takes them apart
-        three times quicker than the csv module; a line with quotes is read by
-        the csv module on its own. Anything else (a quoted cell spanning lines,
-        a stray line break) is left to the csv module reading the whole block.
-        """
-        delimiter = self.dialect["delimiter"]
-        bodies = list(map(str.rstrip, block, itertools.repeat("\r\n")))
-        joined = "".join(bodies)
-        if ("\r" in joined or "\n" in joined or "\0" in joined
-                or max(map(len, bodies)) > csv.field_size_limit()):
-            return None
-        if self.dialect["quoting"] == csv.QUOTE_NONE or '"' not in joined:
-            return list(map(str.split, bodies, itertools.repeat(delimiter)))
-        rows: list[list[str]] = []
-        for body in bodies:
-            if '"' not in body:
-                rows.append(body.split(delimiter))
-                continue
-            try:
-                rows += csv.reader((body,), **self.dialect)
-            except csv.Error:  # a quoted cell that goes on past the line
-                return None
-        return rows
+        return split_lines(block, delimiter=self.dialect["delimiter"],
+                           quoting=self.dialect["quoting"] != csv.QUOTE_NONE)
 
     def _row_by_row(self, block: list[str]) -> tuple[list[int], list[list[str]]]:
         """The rows starting in ``block`` (the last may end past it), read one by one."""
@@ -578,6 +554,37 @@ def _without_blank(
     kept = [(line, cells) for line, cells in zip(numbers, rows, strict=True)
             if not is_blank(cells)]
     return [line for line, _ in kept], [cells for _, cells in kept]
+
+
+def split_lines(
+    block: list[str], *, delimiter: str = ",", quoting: bool = True
+) -> list[list[str]] | None:
+    """Lines as rows, one per line, split as the csv module splits each; ``None`` if unsure.
+
+    A line without quotes, line breaks inside, NULs or overlong fields is
+    its cells joined by the delimiter, and ``str.split`` takes them apart
+    three times quicker than the csv module; a line with quotes is read by
+    the csv module on its own. Anything else (a quoted cell spanning lines,
+    a stray line break) is left to the caller to read with the csv module.
+    """
+    bodies = list(map(str.rstrip, block, itertools.repeat("\r\n")))
+    joined = "".join(bodies)
+    if ("\r" in joined or "\n" in joined or "\0" in joined
+            or max(map(len, bodies)) > csv.field_size_limit()):
+        return None
+    if not quoting or '"' not in joined:
+        return list(map(str.split, bodies, itertools.repeat(delimiter)))
+    rows: list[list[str]] = []
+    dialect = {"delimiter": delimiter, "strict": True}
+    for body in bodies:
+        if '"' not in body:
+            rows.append(body.split(delimiter))
+            continue
+        try:
+            rows += csv.reader((body,), **dialect)  # type: ignore[arg-type]
+        except csv.Error:  # a quoted cell that goes on past the line
+            return None
+    return rows
 
 
 def _numbered_blocks(

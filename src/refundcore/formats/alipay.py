@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import operator
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Final
 
 from refundcore.formats._common import (
     CHINA,
+    CHUNK,
     LOCAL,
     Collector,
     Header,
@@ -30,6 +32,7 @@ from refundcore.formats._common import (
     pausing_gc,
     refuse_non_text,
     sequence_rows,
+    split_lines,
     strip_bom,
 )
 from refundcore.money import Money
@@ -56,6 +59,8 @@ _PLATFORM_FUNDED: Final = ("支付宝红包（元）", "集分宝（元）", "�
 _BATCH: Final = ("退款批次号/请求号", "退款批次号")
 _REQUIRED: Final = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", _RECEIVED, _FEE)
 _KINDS: Final = {"交易": LineKind.CHARGE, "退款": LineKind.REFUND}
+_FIRST: Final = operator.itemgetter(0)
+_HASH: Final = operator.methodcaller("startswith", "#")
 
 
 @pausing_gc
@@ -98,10 +103,63 @@ def parse_alipay(
     out = Collector(_FMT, on_invalid)
     check_currency(currency, fmt=_FMT, line=None, column="currency")
     state = _State(out, currency)
-    for line, cells in _rows(data):
-        state.feed(line, cells)
+    _read(state, data, _FMT)
     state.finish()
     return out.result()
+
+
+def _read(state: _ListReader, data: object, fmt: str) -> None:
+    """Feed the file's rows to ``state``: a block of detail lines at a time where it can.
+
+    Text and lines are read a block of lines at a time; a block of plain
+    detail rows (no comment line, no blank or unusual line) goes to
+    ``state.quick``, any other block line by line, as :func:`_rows` reads it.
+    """
+    if not isinstance(data, (str, io.TextIOBase)):
+        for line, cells in _rows(data, fmt):
+            state.feed(line, cells)
+        return
+    lines: Iterator[str] = io.StringIO(data, newline="") if isinstance(data, str) else data
+    number = 0
+    while True:
+        block = list(itertools.islice(lines, CHUNK))
+        if not block:
+            return
+        if number == 0:
+            block[0] = strip_bom(block[0])
+        start = 0
+        while start < len(block) and (state.header is None or state.ended):
+            number += 1
+            state.feed(number, _cells(block[start], number, fmt))
+            start += 1
+        # the detail rows run up to the first comment line (the list's end marker)
+        end = start
+        if "#" not in "".join(block[start:]):
+            end = len(block)
+        else:
+            while end < len(block) and not block[end].lstrip().startswith("#"):
+                end += 1
+        details = block[start:end]
+        rows = state.quick_rows(details) if details else None
+        if rows is not None and state.quick(range(number + 1, number + 1 + len(rows)), rows):
+            number += len(rows)
+            start = end
+        for text in block[start:]:
+            number += 1
+            state.feed(number, _cells(text, number, fmt))
+
+
+def _cells(text: str, number: int, fmt: str) -> list[str]:
+    """One line of the file as cells; a comment line is one cell, whole (it may hold commas)."""
+    text = text.rstrip("\r\n")
+    if text.lstrip().startswith("#"):
+        return [text.strip()]
+    try:
+        return next(csv.reader([text], strict=True), [])
+    except csv.Error as error:
+        raise StatementFormatError(
+            f"not readable as CSV ({error})", format=fmt, line=number, value=text
+        ) from None
 
 
 def _rows(data: object, fmt: str = _FMT) -> Iterator[tuple[int, list[str]]]:
@@ -130,18 +188,7 @@ def _rows(data: object, fmt: str = _FMT) -> Iterator[tuple[int, list[str]]]:
             return
         lines = rest
     for number, text in enumerate(lines, start=1):
-        text = strip_bom(text) if number == 1 else text
-        text = text.rstrip("\r\n")
-        if text.lstrip().startswith("#"):
-            yield number, [text.strip()]
-        else:
-            try:
-                cells = next(csv.reader([text], strict=True), [])
-            except csv.Error as error:
-                raise StatementFormatError(
-                    f"not readable as CSV ({error})", format=fmt, line=number, value=text
-                ) from None
-            yield number, cells
+        yield number, _cells(strip_bom(text) if number == 1 else text, number, fmt)
 
 
 class _ListReader:
@@ -216,6 +263,22 @@ class _ListReader:
 
     def totals(self, line: int, text: str) -> None:
         raise NotImplementedError
+
+    def quick_rows(self, block: list[str]) -> list[list[str]] | None:
+        """A block of lines as rows, when every line is a detail row inside the list."""
+        if self.header is None or self.ended:
+            return None
+        rows = split_lines(block)
+        if rows is None or not all(rows):
+            return None
+        firsts = list(map(_FIRST, rows))
+        if not all(map(str.strip, firsts)) or any(map(_HASH, map(str.lstrip, firsts))):
+            return None  # a blank row, or a comment line (feed() takes it for one)
+        return rows
+
+    def quick(self, lines: Sequence[int], rows: list[list[str]]) -> bool:  # noqa: ARG002
+        """Take a block of detail rows the quick way, or do nothing and say ``False``."""
+        return False
 
 
 class _State(_ListReader):

@@ -9,24 +9,31 @@ trailing commas (``#支出合计：0笔，共0.00元,,,,,,,``).
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from typing import IO, Any, Final
 
+from refundcore.currencies import exponent_of
 from refundcore.formats._common import (
     CHINA,
     LOCAL,
     Collector,
     OnInvalid,
     ParseResult,
+    RawRows,
+    TimeReader,
     check_currency,
+    minor_column,
     optional_text,
     parse_money,
     parse_time,
     pausing_gc,
     refuse_non_text,
+    remembered,
 )
-from refundcore.formats.alipay import _ListReader, _rows
+from refundcore.formats.alipay import _ListReader, _read
 from refundcore.money import Money
 from refundcore.reconcile import LineKind, StatementLine
 
@@ -96,10 +103,26 @@ def parse_alipay_account(
     out = Collector(_FMT, on_invalid)
     check_currency(currency, fmt=_FMT, line=None, column="currency")
     state = _State(out, currency)
-    for line, cells in _rows(data, _FMT):
-        state.feed(line, cells)
+    _read(state, data, _FMT)
     state.finish()
     return out.result()
+
+
+def _kind(business: str) -> LineKind:
+    return _KINDS.get(business, LineKind.OTHER)
+
+
+def _zero_blank(cells: list[str], exponent: int) -> list[str]:
+    """Amount cells with a blank one written as zero (the way :meth:`_State._amount` reads it)."""
+    if all(cells):
+        return cells
+    zero = "0." + "0" * exponent if exponent else "0"
+    return [cell or zero for cell in cells]
+
+
+def _or_none(cells: list[str]) -> list[Any]:
+    """Stripped cells, a blank one as ``None``."""
+    return cells if all(cells) else [cell or None for cell in cells]
 
 
 class _State(_ListReader):
@@ -117,6 +140,66 @@ class _State(_ListReader):
         super().__init__(out, currency)
         self.counts = {"收入": 0, "支出": 0}
         self.sums = {"收入": self.zero, "支出": self.zero}
+        # the quick way's own state
+        self.at: dict[str, int] | None = None
+        self.raw: RawRows | None = None
+        self.kinds: dict[str, LineKind] = {}
+        self.times = TimeReader(patterns=(LOCAL,), tz=CHINA, fmt=_FMT, column="发生时间",
+                                expected="")
+
+    def quick(self, lines: Sequence[int], rows: list[list[str]]) -> bool:  # noqa: ARG002
+        """Take a block of plain detail rows a column at a time, or do nothing (``False``).
+
+        Plain: the header's width, amounts with exactly the currency's
+        decimals (or blank), income not negative and never both sides, ids
+        and times in their usual shape, no id seen before. Such a block gives
+        the lines and totals :meth:`_line` would give.
+        """
+        header = self.header
+        assert header is not None
+        if set(map(len, rows)) != {len(header.columns)}:
+            return False
+        columns = [list(map(str.strip, cells)) for cells in zip(*rows, strict=True)]
+        at = self.at
+        if at is None:
+            at = self.at = {name: index for index, name in enumerate(header.columns)}
+        exponent = exponent_of(self.currency)
+        income = minor_column(_zero_blank(columns[at[_IN]], exponent), exponent)
+        expense = minor_column(_zero_blank(columns[at[_OUT]], exponent), exponent)
+        if income is None or expense is None or min(income) < 0 or any(
+                map(operator.mul, income, expense)):
+            return False
+        expense = list(map(abs, expense))
+        ids = columns[at["账务流水号"]]
+        if not all(ids):
+            return False
+        occurred = self.times.column(columns[at["发生时间"]])
+        if occurred is None:
+            return False
+        business = columns[at["业务类型"]]
+        kinds = remembered(business, self.kinds, _kind)
+        assert kinds is not None  # any type is a kind
+        references = columns[at["业务流水号"]]
+        if not all(references):
+            references = [reference or ident
+                          for reference, ident in zip(references, ids, strict=True)]
+        raw = self.raw
+        if raw is None:
+            raw = self.raw = RawRows(header.columns)
+        built = list(zip(ids, kinds, map(operator.sub, income, expense),
+                          itertools.repeat(self.currency), occurred, references,
+                          _or_none(columns[at["商户订单号"]]), itertools.repeat(0),
+                          map(operator.sub, income, expense), itertools.repeat(None),
+                          itertools.repeat(None), _or_none(business), raw.rows(columns),
+                          strict=False))
+        if not self.out.add_all(built, ids):
+            return False
+        # (no row moves money both ways: a row counts on the side it moves money on)
+        self.counts["收入"] += len(income) - income.count(0)
+        self.counts["支出"] += len(expense) - expense.count(0)
+        self.sums["收入"] += Money(sum(income), self.currency)
+        self.sums["支出"] += Money(sum(expense), self.currency)
+        return True
 
     def _amount(self, row: dict[str, str], column: str, line: int) -> Money:
         text = row[column]
