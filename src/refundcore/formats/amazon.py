@@ -7,10 +7,13 @@ Tab-separated; the first data row is the settlement summary (its
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, Final
 
+from refundcore.currencies import exponent_of
 from refundcore.formats._common import (
     ISO,
     UTC_SUFFIX,
@@ -19,18 +22,21 @@ from refundcore.formats._common import (
     Header,
     OnInvalid,
     ParseResult,
+    Rows,
     StatementFormatError,
+    TimeReader,
     check_currency,
     is_blank,
+    minor_column,
     parse_date,
     parse_money,
     parse_time,
     pausing_gc,
-    read_rows,
     refuse_non_text,
+    remembered,
 )
 from refundcore.money import Money
-from refundcore.reconcile import LineKind, StatementLine
+from refundcore.reconcile import LineKind
 
 __all__ = ["parse_amazon"]
 
@@ -115,41 +121,127 @@ def parse_amazon(
     """
     refuse_non_text(data, _FMT)
     out = Collector(_FMT, on_invalid)
-    rows = [(n, c) for n, c in read_rows(data, _FMT, delimiter="\t", quoting=False)
-            if not is_blank(c)]
-    if not rows:
+    rows = Rows(data, _FMT, delimiter="\t", quoting=False)
+    first = _next_filled(rows)
+    if first is None:
         out.fail("no header row: the report is empty")
-    header_line, header_cells = rows[0]
+    header_line, header_cells = first
     if _V1_MARK in (cell.strip() for cell in header_cells):
         out.fail("this is the V1 settlement flat file; ask Amazon for the V2 report",
                  line=header_line, column=_V1_MARK, value=_V1_MARK)
     header = Header(header_cells, line=header_line, fmt=_FMT, required=_REQUIRED,
                     known=_COLUMNS)
-    if len(rows) < 2:
+    second = _next_filled(rows)
+    if second is None:
         out.fail("no settlement summary row after the header", line=header_line)
-    summary = _Summary(out, header, *rows[1])
+    summary = _Summary(out, header, *second)
     groups: dict[tuple[str, ...], _Group] = {}
-    for line, cells in rows[2:]:
-        raw: tuple[Any, ...] = tuple(cells)
-        try:
-            row = {k: v.strip() for k, v in header.read(cells, line).items()}
-        except StatementFormatError as error:
-            out.reject(error, raw)
+    quick = _QuickComponents(summary, header)
+    for lines, batch in rows.blocks():
+        if quick.read(groups, lines, batch):
             continue
-        raw = tuple(row.items())
-        out.attempt(line, raw, summary.component, groups, row, line)
-    total = Money.zero(summary.currency)
-    for group in groups.values():
-        # Every component was checked as it was read, and ids are unique by line.
-        built = group.build(summary)
-        out.add(built, at=group.line, column="order-id", raw=built.raw)
-        total += built.net
-    if total != summary.total:
+        for line, cells in zip(lines, batch, strict=True):
+            raw: tuple[Any, ...] = tuple(cells)
+            try:
+                row = {k: v.strip() for k, v in header.read(cells, line).items()}
+            except StatementFormatError as error:
+                out.reject(error, raw)
+                continue
+            raw = tuple(row.items())
+            out.attempt(line, raw, summary.component, groups, row, line)
+    # Every component was checked as it was read, and ids are unique by line.
+    built = [group.build(summary) for group in groups.values()]
+    total = sum(line[8] for line in built)
+    if not out.add_all(built, [line[0] for line in built]):  # pragma: no cover - ids are lines
+        raise AssertionError("repeated line ids")
+    if total != summary.total.minor:
         out.reject(out.error(
             f"the summary total-amount is {summary.total.amount} but the detail rows add up "
-            f"to {total.amount}", line=summary.line, column="total-amount",
-            value=summary.row["total-amount"]), tuple(summary.row.items()))
+            f"to {Money(total, summary.currency).amount}", line=summary.line,
+            column="total-amount", value=summary.row["total-amount"]),
+            tuple(summary.row.items()))
     return out.result()
+
+
+def _next_filled(rows: Rows) -> tuple[int, list[str]] | None:
+    """The next row that is not blank, or ``None``."""
+    row = rows.next_row()
+    while row is not None and is_blank(row[1]):
+        row = rows.next_row()
+    return row
+
+
+class _QuickComponents:
+    """Reads a block of component rows a column at a time, when every cell is ordinary.
+
+    Ordinary: the header's width, the summary's settlement and currency, no
+    summary cell, a transaction type, amounts with exactly the currency's
+    decimals, posting times in the usual shape. Such a block adds to the
+    groups what :meth:`_Summary.component` would add; any other is read row
+    by row.
+    """
+
+    def __init__(self, summary: _Summary, header: Header) -> None:
+        self.summary = summary
+        self.names = header.columns
+        self.width = len(header.columns)
+        self.at = {name: index for index, name in enumerate(header.columns)}
+        self.exponent = exponent_of(summary.currency)
+        self.times = TimeReader(patterns=_TIMES, fmt=_FMT, column="posted-date-time",
+                                expected=_EXPECTED_TIME)
+        self.days: dict[str, datetime] = {}
+
+    def read(self, groups: dict[tuple[str, ...], _Group], lines: Sequence[int],
+             batch: list[list[str]]) -> bool:
+        """Add the block's components to ``groups`` and say so, or add nothing (``False``)."""
+        if set(map(len, batch)) != {self.width}:
+            return False
+        rows = [list(map(str.strip, cells)) for cells in batch]
+        columns = list(zip(*rows, strict=True))
+        at, summary = self.at, self.summary
+        if set(columns[at["settlement-id"]]) != {summary.settlement}:
+            return False
+        if any(any(columns[at[column]]) for column in _SUMMARY_ONLY):
+            return False
+        if not set(columns[at["currency"]]) <= {"", summary.currency}:
+            return False
+        transactions = columns[at["transaction-type"]]
+        if not all(transactions):
+            return False
+        amounts = minor_column(columns[at["amount"]], self.exponent, summary.mark)
+        if amounts is None:
+            return False
+        posted = columns[at["posted-date-time"]] if "posted-date-time" in at else ()
+        if posted and all(posted):
+            whens = self.times.column(posted)
+        elif not any(posted):
+            posted = columns[at["posted-date"]]
+            whens = remembered(posted, self.days, self._day)
+        else:
+            return False
+        if whens is None:
+            return False
+        orders = columns[at["order-id"]]
+        empty = itertools.repeat("")
+        keys: list[tuple[str, ...]] = list(zip(
+            transactions, orders, columns[at["adjustment-id"]],
+            columns[at["shipment-id"]] if "shipment-id" in at else empty, posted,
+            strict=False))
+        types, descriptions = columns[at["amount-type"]], columns[at["amount-description"]]
+        if not all(orders):
+            skus = columns[at["sku"]] if "sku" in at else empty
+            keys = [key if key[1] else (*key, kind, description, sku) for key, kind, description,
+                    sku in zip(keys, types, descriptions, skus, strict=False)]
+        for key, row, kind, description, amount, line, when in zip(
+                keys, rows, types, descriptions, amounts, lines, whens, strict=True):
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(line, row, when)
+            group.components.append((kind, description, amount, line))
+        return True
+
+    def _day(self, text: str) -> datetime:
+        return self.summary.date_time(text, None)
 
 
 class _Summary:
@@ -172,6 +264,12 @@ class _Summary:
         text = self.row["total-amount"]
         self.mark = "," if text.rfind(",") > text.rfind(".") else "."
         self.total = self.money(text, line, "total-amount")
+        self.exponent = exponent_of(self.currency)
+        self.names = header.columns
+        self.at = {name: index for index, name in enumerate(header.columns)}
+        #: whether a column's cell may go into a line's raw row (the amount's do not)
+        self.kept = [name not in ("amount-type", "amount-description", "amount")
+                     for name in header.columns]
         deposit = self.row["deposit-date"]
         self.deposit: date = (
             parse_time(deposit, patterns=_TIMES, fmt=_FMT, line=line, column="deposit-date",
@@ -218,7 +316,7 @@ class _Summary:
         if not transaction:
             raise self.out.error("a detail row needs a transaction-type", line=line,
                                  column="transaction-type", value=transaction)
-        amount = self.money(row["amount"], line, "amount")
+        amount = self.money(row["amount"], line, "amount").minor
         posted = row.get("posted-date-time") or row["posted-date"]
         when = (
             parse_time(posted, patterns=_TIMES, fmt=_FMT, line=line, column="posted-date-time",
@@ -232,54 +330,59 @@ class _Summary:
             key += (row["amount-type"], row["amount-description"], row.get("sku", ""))
         group = groups.get(key)
         if group is None:
-            group = groups[key] = _Group(line, row, when)
+            group = groups[key] = _Group(line, list(row.values()), when)
         group.components.append((row["amount-type"], row["amount-description"], amount, line))
 
-    def date_time(self, text: str, line: int) -> datetime:
+    def date_time(self, text: str, line: int | None) -> datetime:
         day = parse_date(text, fmt=_FMT, line=line, column="posted-date")
         return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 class _Group:
-    """The components of one transaction, in file order."""
+    """The components of one transaction, in file order (amounts in minor units).
 
-    def __init__(self, line: int, row: dict[str, str], when: datetime) -> None:
+    ``values`` are the first row's stripped cells, in the header's order.
+    """
+
+    __slots__ = ("components", "line", "values", "when")
+
+    def __init__(self, line: int, values: list[str], when: datetime) -> None:
         self.line = line
-        self.row = row
+        self.values = values
         self.when = when
-        self.components: list[tuple[str, str, Money, int]] = []
+        self.components: list[tuple[str, str, int, int]] = []
 
-    def raw(self) -> tuple[Any, ...]:
-        keep = tuple((k, v) for k, v in self.row.items()
-                     if k not in ("amount-type", "amount-description", "amount") and v)
-        parts = tuple((t, d, str(m.amount), n) for t, d, m, n in self.components)
-        return (*keep, ("components", parts))
-
-    def build(self, summary: _Summary) -> StatementLine:
-        transaction = self.row["transaction-type"]
+    def build(self, summary: _Summary) -> tuple[Any, ...]:
+        """The group's line, laid out as :attr:`StatementLine.TUPLE_FIELDS`."""
+        values, at, exponent = self.values, summary.at, summary.exponent
+        transaction = values[at["transaction-type"]]
         kind = _TRANSACTION_KINDS.get(transaction)
+        components = self.components
         if kind is None:
-            first_type, first_description = self.components[0][:2]
+            first_type, first_description = components[0][:2]
             kind = _other_kind(first_type, first_description)
-        zero = Money.zero(summary.currency)
-        net = sum((m for _, _, m, _ in self.components), zero)
-        fee = zero
-        if kind is not LineKind.FEE:
-            fee = -sum((m for t, _, m, _ in self.components if t in _FEE_TYPES), zero)
-        order = self.row["order-id"]
-        reference = self.row["adjustment-id"] or order or None
-        return StatementLine(
-            id=f"{summary.settlement}:{self.line}",
-            kind=kind,
-            gross_minor=(net + fee).minor,
-            currency=summary.currency,
-            occurred_at=self.when,
-            reference=reference,
-            order_id=self.row.get("merchant-order-id") or order or None,
-            fee_minor=fee.minor,
-            settled_on=summary.deposit,
-            payout_reference=summary.settlement,
-            raw_type=transaction,
-            raw=self.raw(),
-        )
+        net = fees = 0
+        parts = []
+        for kind_text, description, minor, line in components:
+            net += minor
+            if kind_text in _FEE_TYPES:
+                fees += minor
+            parts.append((kind_text, description, _major(minor, exponent), line))
+        fee = 0 if kind is LineKind.FEE else -fees
+        order = values[at["order-id"]]
+        merchant_order = values[at["merchant-order-id"]] if "merchant-order-id" in at else ""
+        # the first row's identifying cells (not its amount, nor an empty one), then each
+        # component as (amount-type, amount-description, amount, line)
+        keep = tuple(itertools.compress(zip(summary.names, values, strict=True),
+                                        map(operator.and_, summary.kept, map(bool, values))))
+        return (f"{summary.settlement}:{self.line}", kind, net + fee, summary.currency,
+                self.when, values[at["adjustment-id"]] or order or None,
+                merchant_order or order or None, fee, net, summary.deposit,
+                summary.settlement, transaction, (*keep, ("components", tuple(parts))))
 
+
+def _major(minor: int, exponent: int) -> str:
+    """Minor units written as ``str(Money.amount)`` writes them (``-150, 2`` -> ``-1.50``)."""
+    sign = "-" if minor < 0 else ""
+    whole, part = divmod(abs(minor), 10**exponent)
+    return f"{sign}{whole}.{part:0{exponent}d}" if exponent else f"{sign}{whole}"
