@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from refundcore.currencies import CURRENCIES, exponent_of
 from refundcore.formats._common import (
+    CHUNK,
     ISO,
     SPACED_OFFSET,
     Collector,
@@ -381,15 +382,169 @@ def parse_shopify_graphql(
     refuse_non_text(response, _FMT)
     out = Collector(_FMT, on_invalid)
     nodes = _graphql_nodes(out, response)
-    for number, node in enumerate(nodes, start=1):
-        if not isinstance(node, Mapping):
-            out.reject(out.error("a node must be a dict", line=number, value=node))
+    quick = _QuickNodes()
+    for start in range(0, len(nodes), CHUNK):
+        block = nodes[start:start + CHUNK]
+        if quick.read(out, block):
             continue
-        raw = freeze(node)
-        built = out.attempt(number, raw, _graphql_line, out, node, number)
-        if built is not None:
-            out.add(built, at=number, column="id", raw=raw)
+        for number, node in enumerate(block, start=start + 1):
+            if not isinstance(node, Mapping):
+                out.reject(out.error("a node must be a dict", line=number, value=node))
+                continue
+            raw = freeze(node)
+            built = out.attempt(number, raw, _graphql_line, out, node, number)
+            if built is not None:
+                out.add(built, at=number, column="id", raw=raw)
     return out.result()
+
+
+#: What a node's nested objects may hold for :class:`_QuickNodes` (``freeze`` keeps them).
+_SCALARS: Final = frozenset((str, int, bool, type(None)))
+
+
+class _QuickNodes:
+    """Reads a block of balance transaction nodes a key at a time, when every node is ordinary.
+
+    Ordinary: a dict with the same keys in the same order as the others, no
+    payout, MoneyV2 amounts in one currency with exactly its decimals, a
+    usual ISO time, int or str ids, ``gid://`` order and payout ids, nested
+    objects holding plain values. Such a block gives the lines
+    :func:`_graphql_line` would give; any other is read node by node.
+    """
+
+    def __init__(self) -> None:
+        self.occurred = TimeReader(patterns=(ISO,), fmt=_FMT, column="transactionDate",
+                                   expected="")
+        self.kinds: dict[str, LineKind] = {}
+
+    def read(self, out: Collector, nodes: list[Any]) -> bool:
+        """Add the block's lines to ``out`` and say so, or add nothing and say ``False``."""
+        if set(map(type, nodes)) != {dict}:
+            return False
+        keys = set(map(tuple, map(dict.keys, nodes)))
+        if len(keys) != 1:
+            return False
+        names = keys.pop()
+        if "issuedAt" in names or not {"id", "amount", "fee", "net", "type",
+                                       "transactionDate"} <= set(names):
+            return False
+        column = {name: list(map(operator.itemgetter(name), nodes)) for name in names}
+        ids = column["id"]
+        if set(map(type, ids)) != {str}:
+            return False
+        ids = list(map(str.strip, ids))
+        if not all(ids):
+            return False
+        frozen: list[Iterable[Any]] = []
+        for name in names:
+            values = column[name]
+            kinds_of = set(map(type, values))
+            if kinds_of <= _SCALARS:
+                frozen.append(zip(itertools.repeat(name), values))
+                continue
+            if not kinds_of <= {dict, type(None)} or not _SCALARS.issuperset(map(
+                    type, itertools.chain.from_iterable(
+                        map(dict.values, filter(None, values))))):
+                return False  # (lists, or objects inside objects: node by node)
+            items = ([None if value is None else tuple(value.items()) for value in values]
+                     if type(None) in kinds_of else list(map(tuple, map(dict.items, values))))
+            frozen.append(zip(itertools.repeat(name), items))
+        amounts = self._amounts(column)
+        if amounts is None:
+            return False
+        currency, (gross, fee, net) = amounts
+        types = column["type"]
+        if set(map(type, types)) != {str}:
+            return False
+        raw_types = list(map(str.strip, types))
+        if not all(raw_types):
+            return False
+        kinds = remembered(types, self.kinds, _kind)
+        times = column["transactionDate"]
+        if set(map(type, times)) != {str}:
+            return False
+        occurred = self.occurred.column(times)
+        references = _id_column(column.get("sourceOrderTransactionId"))
+        if references is None or not all(references):
+            return False  # (a node without one falls back to sourceId: node by node)
+        orders = _tail_column(column.get("associatedOrder"), len(nodes))
+        payouts = _tail_column(column.get("associatedPayout"), len(nodes))
+        if occurred is None or kinds is None or orders is None or payouts is None:
+            return False
+        rows = list(zip(ids, kinds, gross, itertools.repeat(currency), occurred, references,
+                        orders, fee, net, itertools.repeat(None), payouts, raw_types,
+                        zip(*frozen, strict=True), strict=False))
+        return out.add_all(rows, ids)
+
+    def _amounts(
+        self, column: dict[str, list[Any]]
+    ) -> tuple[str, tuple[list[int], list[int], list[int]]] | None:
+        """The currency and the gross, fee and net minor units, or ``None``."""
+        codes: set[Any] = set()
+        texts: list[list[Any]] = []
+        for name in ("amount", "fee", "net"):
+            money = column[name]
+            if set(map(type, money)) != {dict}:
+                return None
+            codes.update(map(dict.get, money, itertools.repeat("currencyCode")))
+            texts.append(list(map(dict.get, money, itertools.repeat("amount"))))
+        code = codes.pop() if len(codes) == 1 else None
+        if type(code) is not str or code.upper() not in CURRENCIES:
+            return None
+        currency = code.upper()
+        exponent = exponent_of(currency)
+        minors: list[list[int]] = []
+        for cells in texts:
+            if set(map(type, cells)) != {str}:
+                return None
+            minor = minor_column(cells, exponent)
+            if minor is None:
+                return None
+            minors.append(minor)
+        gross, fee, net = minors
+        if list(map(operator.sub, gross, fee)) != net:
+            return None
+        return currency, (gross, fee, net)
+
+
+def _id_column(values: list[Any] | None) -> list[str] | None:
+    """Ids that may be ints or strs, as :func:`_id_text` reads them (``None`` if unusual)."""
+    if values is None:
+        return None
+    kinds = set(map(type, values))
+    if kinds == {int}:
+        return list(map(str, values))
+    if kinds == {str}:
+        return list(map(str.strip, values))
+    return None
+
+
+def _tail_column(objects: list[Any] | None, count: int) -> list[Any] | None:
+    """The ``gid://`` id tails of ``count`` objects, as :func:`_gid_tail` reads them.
+
+    ``None`` (no object) gives ``None``; ``None`` is returned for anything unusual.
+    """
+    if objects is None:
+        return [None] * count
+    if None in objects:
+        present = [item for item in objects if item is not None]
+        found = _tail_column(present, len(present)) if present else []
+        if found is None:
+            return None
+        each = iter(found)
+        return [None if item is None else next(each) for item in objects]
+    if set(map(type, objects)) != {dict}:
+        return None
+    ids = list(map(dict.get, objects, itertools.repeat("id")))
+    if set(map(type, ids)) != {str} or not all(map(_GID, ids)):
+        return None
+    tails = list(map(_TAIL, map(_RPARTITION, ids)))
+    return tails if all(map(str.isdigit, tails)) else None
+
+
+_GID: Final = operator.methodcaller("startswith", "gid://")
+_RPARTITION: Final = operator.methodcaller("rpartition", "/")
+_TAIL: Final = operator.itemgetter(2)
 
 
 def _graphql_nodes(out: Collector, response: object) -> list[Any]:
