@@ -426,6 +426,11 @@ def read_rows(
     return sequence_rows(rest, fmt, dicts=dicts)
 
 
+def is_blank(cells: Sequence[str]) -> bool:
+    """A row with no content at all (an empty line)."""
+    return all(not cell.strip() for cell in cells)
+
+
 #: How many rows a parser reads at a time the quick way (see :class:`Rows`).
 CHUNK: Final = 2048
 
@@ -495,11 +500,17 @@ class Rows:
         self.line += reader.line_num
         return start, cells
 
-    def blocks(self, size: int = CHUNK) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
-        """The rest of the rows that are not blank, ``size`` lines at a time, with their lines."""
+    def blocks(
+        self, size: int = CHUNK, *, blank: Callable[[list[str]], bool] = is_blank
+    ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+        """The rest of the rows but the ``blank`` ones, ``size`` lines at a time, with their lines.
+
+        ``blank`` says whether a row is left out; it must hold of an empty row
+        and of no row whose first cell has content.
+        """
         if self.lines is None:
             assert self.rows is not None
-            yield from _numbered_blocks(self.rows, size)
+            yield from _numbered_blocks(self.rows, size, blank)
             return
         lines = self.lines
         while True:
@@ -518,7 +529,7 @@ class Rows:
             else:  # a row spans lines (maybe past the block), or a broken row: row by row
                 numbers, rows = self._row_by_row(block)
             if not all(rows) or not all(map(str.strip, map(_FIRST, rows))):
-                numbers, rows = _without_blank(numbers, rows)
+                numbers, rows = _without_blank(numbers, rows, blank)
             if rows:
                 yield numbers, rows
 
@@ -549,10 +560,10 @@ _FIRST: Final = operator.itemgetter(0)
 
 
 def _without_blank(
-    numbers: Sequence[int], rows: list[list[str]]
+    numbers: Sequence[int], rows: list[list[str]], blank: Callable[[list[str]], bool]
 ) -> tuple[list[int], list[list[str]]]:
     kept = [(line, cells) for line, cells in zip(numbers, rows, strict=True)
-            if not is_blank(cells)]
+            if not blank(cells)]
     return [line for line, _ in kept], [cells for _, cells in kept]
 
 
@@ -588,13 +599,13 @@ def split_lines(
 
 
 def _numbered_blocks(
-    rows: Iterator[tuple[int, list[str]]], size: int
+    rows: Iterator[tuple[int, list[str]]], size: int, blank: Callable[[list[str]], bool]
 ) -> Iterator[tuple[list[int], list[list[str]]]]:
     """Rows already split into cells, the ones that are not blank, ``size`` at a time."""
     lines: list[int] = []
     batch: list[list[str]] = []
     for line, cells in rows:
-        if (not cells or not cells[0].strip()) and is_blank(cells):
+        if (not cells or not cells[0].strip()) and blank(cells):
             continue
         lines.append(line)
         batch.append(cells)
@@ -603,11 +614,6 @@ def _numbered_blocks(
             lines, batch = [], []
     if batch:
         yield lines, batch
-
-
-def is_blank(cells: Sequence[str]) -> bool:
-    """A row with no content at all (an empty line)."""
-    return all(not cell.strip() for cell in cells)
 
 
 class Header:

@@ -9,6 +9,8 @@ it: ``"`咖啡豆, 250g"``.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -23,14 +25,18 @@ from refundcore.formats._common import (
     Header,
     OnInvalid,
     ParseResult,
+    RawRows,
+    Rows,
     StatementFormatError,
+    TimeReader,
     check_currency,
+    checked_lines,
     gc_paused,
     is_blank,
+    minor_column,
     parse_fine,
     parse_money,
     parse_time,
-    read_rows,
     refuse_non_text,
 )
 from refundcore.money import FineMoney, Rounding
@@ -163,8 +169,10 @@ def parse_wechatpay(
 
 
 def _parse(data: object, out: Collector) -> ParseResult:
-    rows = read_rows(data, _FMT)
-    first = next(((n, c) for n, c in rows if not is_blank(c)), None)
+    rows = Rows(data, _FMT)
+    first = rows.next_row()
+    while first is not None and is_blank(first[1]):
+        first = rows.next_row()
     if first is None:
         out.fail("no header row: the bill is empty")
     header_line, header_cells = first
@@ -180,19 +188,29 @@ def _parse(data: object, out: Collector) -> ParseResult:
     title: tuple[int, list[str]] | None = None
     figures: tuple[int, list[str]] | None = None
     detail = bill.detail
-    for line, cells in rows:
-        if (not cells or not cells[0]) and is_blank(cells):
-            continue
-        last = line
-        if figures is not None:
-            out.fail("the summary title must be followed by exactly one summary row, "
-                     "then nothing", line=line)
-        if title is not None:
-            figures = (line, cells)
-        elif cells[0] == _SUMMARY_TITLE:
-            title = (line, cells)
-        else:
-            detail(line, cells)
+    for lines, batch in rows.blocks(blank=_skipped):
+        start = 0
+        if title is None:
+            # the detail rows run up to the summary title (a block the quick way if it can)
+            firsts = list(map(_FIRST, batch))
+            end = firsts.index(_SUMMARY_TITLE) if _SUMMARY_TITLE in firsts else len(batch)
+            if bill.currency is None and end:  # the first row sets the bill's currency
+                detail(lines[0], batch[0])
+                start = 1
+            if end > start and bill.block(batch[start:end]):
+                start = end
+                last = lines[end - 1]
+        for line, cells in zip(lines[start:], batch[start:], strict=True):
+            last = line
+            if figures is not None:
+                out.fail("the summary title must be followed by exactly one summary row, "
+                         "then nothing", line=line)
+            if title is not None:
+                figures = (line, cells)
+            elif cells[0] == _SUMMARY_TITLE:
+                title = (line, cells)
+            else:
+                detail(line, cells)
     if title is None:
         out.fail(f"no summary rows (a row starting {_SUMMARY_TITLE}): the bill is cut short",
                  line=last)
@@ -202,6 +220,30 @@ def _parse(data: object, out: Collector) -> ParseResult:
     bill.finish()
     bill.check_summary(title, figures)
     return out.result()
+
+
+def _skipped(cells: list[str]) -> bool:
+    """A row the bill reader skips: empty, or blank with an empty first cell."""
+    return (not cells or not cells[0]) and is_blank(cells)
+
+
+_FIRST: Final = operator.itemgetter(0)
+_UNTICKED: Final = operator.itemgetter(slice(1, None))
+
+
+def _units_column(cells: Sequence[str]) -> list[int] | None:
+    """Amount cells written with the same number of decimals (at most five), as 10^-5 units.
+
+    ``None`` when they are not (the rows are then read one by one).
+    """
+    decimals = len(cells[0].partition(".")[2])
+    if decimals > _SCALE:
+        return None
+    minor = minor_column(cells, decimals)
+    if minor is None:
+        return None
+    return minor if decimals == _SCALE else [
+        units * _POWERS[_SCALE - decimals] for units in minor]
 
 
 def _units(text: str, currency: str, line: int, column: str) -> int:
@@ -292,6 +334,9 @@ class _Bill:
         self.no_discount: tuple[tuple[str, str], ...] = _NO_DISCOUNT[2]
         self.count = 0
         self.rows: list[tuple[Any, ...]] = []
+        self.raw = RawRows(header.columns)
+        self.time_cells = TimeReader(patterns=(LOCAL,), tz=CHINA, fmt=_FMT, column="交易时间",
+                                     expected="")
 
     def detail(self, line: int, cells: list[str]) -> None:
         """Read one detail row into a pending line, or reject it."""
@@ -323,6 +368,118 @@ class _Bill:
             self._line([cell for _, cell in pairs], line)
         except StatementFormatError as error:  # every check names its cell so
             self.out.reject(error, tuple(pairs))
+
+    def block(self, rows: list[list[str]]) -> bool:
+        """Take a block of plain payment and refund rows a column at a time, or do nothing.
+
+        Plain: the header's width, every cell with its backtick, SUCCESS or
+        REFUND in the bill's currency, amounts of each column written alike
+        in whole minor units, usual times, ids present and new, coupons no
+        larger than they may be. Such a block gives the lines, fee rounding
+        and sums :meth:`_line` would give; ``False`` (nothing done) otherwise.
+        """
+        currency, shift, at = self.currency, self.shift, self.at
+        if currency is None or set(map(len, rows)) != {self.width}:
+            return False
+        try:
+            heads = list(map(_FIRST, itertools.chain.from_iterable(rows)))
+        except IndexError:  # an empty cell
+            return False
+        if heads.count("`") != len(heads):
+            return False
+        columns = [list(map(_UNTICKED, cells)) for cells in zip(*rows, strict=True)]
+        statuses = columns[self.i_status]
+        if not set(statuses) <= {"SUCCESS", "REFUND"}:
+            return False
+        if set(columns[self.i_currency]) != {currency}:
+            return False
+        units: dict[str, list[int]] = {}
+        for index, column, _ in self.summed:
+            read = _units_column(columns[index])
+            if read is None:
+                return False
+            units[column] = read
+        refund = list(map(operator.eq, statuses, itertools.repeat("REFUND")))
+        charge = list(map(operator.not_, refund))
+        settled_units = units[self.settled_column]
+        if any(map(operator.mod, settled_units, itertools.repeat(shift))):
+            return False
+        settled = list(map(operator.floordiv, settled_units, itertools.repeat(shift)))
+        gross, references = settled, list(map(str.strip, columns[self.i_order]))
+        if any(refund):
+            refunded_units = units.get(_REFUND)
+            if refunded_units is None or "微信退款单号" not in at or any(map(
+                    operator.mod, itertools.compress(refunded_units, refund),
+                    itertools.repeat(shift))):
+                return False
+            refund_ids = map(str.strip, columns[at["微信退款单号"]])
+            gross = [-(units_ // shift) if is_refund else minor for minor, units_, is_refund
+                     in zip(settled, refunded_units, refund, strict=True)]
+            references = [refund_id if is_refund else order for order, refund_id, is_refund
+                          in zip(references, refund_ids, refund, strict=True)]
+        if not all(references):
+            return False
+        fresh = set(references)
+        if len(fresh) != len(references) or not self.ids.isdisjoint(fresh):
+            return False
+        extras = self._block_discounts(columns, units, settled, charge)
+        if extras is None:
+            return False
+        occurred = self.time_cells.column(columns[self.i_time])
+        if occurred is None:
+            return False
+        fees = units[_FEE]
+        running = list(itertools.accumulate(fees, initial=self.fee_total))
+        rounded = [_half_up(total, shift) for total in running]
+        fee_minor = list(map(operator.sub, rounded[1:], rounded[:-1]))
+        raws = list(map(operator.add, self.raw.rows(columns), extras))
+        self.rows += zip(
+            references, map(_KINDS.__getitem__, statuses), gross, itertools.repeat(currency),
+            occurred, references,
+            [order or None for order in map(str.strip, columns[self.i_merchant_order])],
+            fee_minor, map(operator.sub, gross, fee_minor), itertools.repeat(None),
+            itertools.repeat(None), statuses, raws, strict=False)
+        self.ids |= fresh
+        self.count += len(rows)
+        self.fee_total, self.fee_rounded = running[-1], rounded[-1]
+        sums = self.sums
+        for _, column, refund_only in self.summed:
+            sums[column] += sum(itertools.compress(units[column], refund) if refund_only
+                                else units[column])
+        return True
+
+    def _block_discounts(
+        self, columns: list[list[str]], units: dict[str, list[int]], settled: list[int],
+        charge: list[bool],
+    ) -> list[tuple[tuple[str, str], ...]] | None:
+        """Each row's discount pairs (a payment's, as :meth:`_discounts`), or ``None``."""
+        if self.i_ordered is None or self.i_coupons is None:
+            return [()] * len(settled)
+        shift = self.shift
+        ordered_units = units.get("订单金额")
+        coupons_units = _units_column(columns[self.i_coupons])
+        if ordered_units is None or coupons_units is None:
+            return None
+        for amounts in (ordered_units, coupons_units):
+            if any(map(operator.mod, itertools.compress(amounts, charge),
+                       itertools.repeat(shift))):
+                return None
+        exponent = exponent_of(self.currency)
+        none = _NO_DISCOUNT[exponent]
+        extras: list[tuple[tuple[str, str], ...]] = []
+        for ordered, coupons, minor, is_charge in zip(
+                ordered_units, coupons_units, settled, charge, strict=True):
+            if not is_charge:
+                extras.append(())
+                continue
+            merchant = ordered // shift - minor
+            platform = coupons // shift - merchant
+            if merchant < 0 or platform < 0:
+                return None
+            extras.append(none if merchant == platform == 0 else (
+                ("refundcore.merchant_discount", _major(merchant, exponent)),
+                ("refundcore.platform_subsidy", _major(platform, exponent))))
+        return extras
 
     def _fast(self, pairs: list[tuple[str, str]]) -> bool:
         """Take a plain payment row the quick way; ``False`` (nothing done) if it is not one.
@@ -525,7 +682,7 @@ class _Bill:
 
     def finish(self) -> None:
         """Build the pending lines, all at once (the rows were checked as they were read)."""
-        self.out.lines.extend(StatementLine.from_tuples(self.rows))
+        self.out.lines += checked_lines(self.rows)  # every field was checked as it was read
         self.rows = []
 
     def check_summary(self, title: tuple[int, list[str]], figures: tuple[int, list[str]]) -> None:
