@@ -584,17 +584,20 @@ def split_lines(
             or max(map(len, bodies)) > csv.field_size_limit()):
         return None
     if not quoting or '"' not in joined:
-        return list(map(str.split, bodies, itertools.repeat(delimiter)))
-    rows: list[list[str]] = []
-    dialect = {"delimiter": delimiter, "strict": True}
-    for body in bodies:
-        if '"' not in body:
-            rows.append(body.split(delimiter))
-            continue
-        try:
-            rows += csv.reader((body,), **dialect)  # type: ignore[arg-type]
-        except csv.Error:  # a quoted cell that goes on past the line
-            return None
+        rows = list(map(str.split, bodies, itertools.repeat(delimiter)))
+    else:
+        rows = []
+        dialect = {"delimiter": delimiter, "strict": True}
+        for body in bodies:
+            if '"' not in body:
+                rows.append(body.split(delimiter))
+                continue
+            try:
+                rows += csv.reader((body,), **dialect)  # type: ignore[arg-type]
+            except csv.Error:  # a quoted cell that goes on past the line
+                return None
+    if "" in bodies:  # an empty line is an empty row, as the csv module reads it
+        rows = [row if body else [] for row, body in zip(rows, bodies, strict=True)]
     return rows
 
 

@@ -1,0 +1,373 @@
+"""The parsers' quick way (a block and a column at a time) reads exactly what the row way reads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import string
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from unittest import mock
+
+import pytest
+from benchmarks import bench_formats as bench
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from refundcore.currencies import CURRENCIES
+from refundcore.formats import (
+    ParseResult,
+    StatementFormatError,
+    alipay_account,
+    amazon,
+    shopify,
+    stripe,
+    wechatpay,
+)
+from refundcore.formats import _common as common
+from refundcore.reconcile import LineKind, StatementLine
+
+# -- the shared pieces ----------------------------------------------------------------------
+
+
+def _csv_rows(line: str) -> list[list[str]] | None:
+    try:
+        return list(csv.reader([line], strict=True))
+    except csv.Error:
+        return None
+
+
+@given(st.lists(st.text(alphabet='ab ,"\r\n\0#`', max_size=12), min_size=1, max_size=6))
+@settings(max_examples=500)
+def test_split_lines_as_csv(block: list[str]) -> None:
+    """split_lines gives each line's row as the csv module splits it, or declines."""
+    rows = common.split_lines(block)
+    if rows is None:
+        return
+    expected = []
+    for line in block:
+        parsed = _csv_rows(line)
+        assert parsed is not None
+        assert len(parsed) == 1
+        expected += parsed
+    assert rows == expected
+
+
+@given(st.lists(st.text(alphabet="ab\t\"' ", max_size=6), min_size=1, max_size=5))
+def test_split_lines_without_quoting(cells: list[str]) -> None:
+    """Without quoting (Amazon's tabs), a quote is an ordinary character."""
+    line = "\t".join(cells) + "\n"
+    assert common.split_lines([line], delimiter="\t", quoting=False) == list(
+        csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE, strict=True))
+
+
+_CELLS = st.lists(st.lists(st.text(alphabet='ab, "\r\n', max_size=5), min_size=1, max_size=4),
+                  min_size=1, max_size=12)
+
+
+def _as_text(rows: list[list[str]], ending: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=ending).writerows(rows)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("form", ["text", "file", "lines", "rows"])
+@given(rows=_CELLS, ending=st.sampled_from(["\r\n", "\n"]), size=st.integers(1, 5))
+def test_rows_as_read_rows(form: str, rows: list[list[str]], ending: str, size: int) -> None:
+    """Rows gives the rows and line numbers read_rows gives, blank rows left out of blocks."""
+    text = _as_text(rows, ending)
+    data: Callable[[], Any] = {
+        "text": lambda: text,
+        "file": lambda: io.StringIO(text, newline=""),
+        "lines": lambda: iter(io.StringIO(text, newline="").readlines()),
+        "rows": lambda: rows,
+    }[form]
+    expected = list(common.read_rows(data(), "x"))
+    reader = common.Rows(data(), "x")
+    first = reader.next_row()
+    assert first == (expected[0] if expected else None)
+    got = [(line, cells) for lines, block in reader.blocks(size)
+           for line, cells in zip(lines, block, strict=True)]
+    assert got == [(line, cells) for line, cells in expected[1:] if not common.is_blank(cells)]
+
+
+def test_rows_refuses_what_read_rows_refuses() -> None:
+    """Broken CSV is refused naming its line, in a block as row by row; so are non-rows."""
+    reader = common.Rows("h\r\na\r\nb\r\n\"c\r\n", "x")
+    assert reader.next_row() == (1, ["h"])
+    with pytest.raises(StatementFormatError) as info:
+        list(reader.blocks(2))
+    assert info.value.line == 4
+    with pytest.raises(StatementFormatError, match="CSV"):
+        common.Rows('"a\r\n', "x").next_row()
+    with pytest.raises(StatementFormatError, match="iterable"):
+        common.Rows(5, "x")
+    assert common.Rows([], "x").next_row() is None
+    assert list(common.Rows(["a,b\n"], "x").blocks()) == [(range(1, 2), [["a", "b"]])]
+
+
+_DIGITS = st.text(alphabet=string.digits, min_size=2, max_size=2)
+
+
+@st.composite
+def _times(draw: st.DrawFn) -> str:
+    year = draw(st.sampled_from(["2026", "2024", "0000"]))
+    day = f"{year}-{draw(_DIGITS)}-{draw(_DIGITS)}"
+    clock = f"{draw(_DIGITS)}:{draw(_DIGITS)}:{draw(_DIGITS)}"
+    sign, colon = draw(st.sampled_from("+-")), draw(st.sampled_from(["", ":"]))
+    offset = f"{sign}{draw(_DIGITS)}{colon}{draw(_DIGITS)}"
+    fraction = draw(st.sampled_from(["", ".5", ".123456"]))
+    return draw(st.sampled_from([
+        f"{day} {clock}", f"{day} {clock[:5]}", f"{day} {clock} UTC", f"{day} {clock} {offset}",
+        f"{day}T{clock}{fraction}Z", f"{day}T{clock}{fraction}{offset}", f" {day} {clock}", "",
+    ]))
+
+
+_PATTERNS = [(common.LOCAL, common.LOCAL_MINUTES, common.ISO), (common.SPACED_OFFSET, common.ISO),
+             (common.UTC_SUFFIX, common.UTC_SUFFIX_DMY, common.ISO), (common.LOCAL,)]
+
+
+@pytest.mark.parametrize("patterns", _PATTERNS)
+@pytest.mark.parametrize(("optional", "dates"), [(False, False), (True, True)])
+@given(cells=st.lists(_times(), min_size=1, max_size=20))
+def test_time_reader_as_parse_time(
+    patterns: tuple[Any, ...], optional: bool, dates: bool, cells: list[str]
+) -> None:
+    """A column of times reads as parse_time reads each cell, or is declined if one is bad."""
+    zone = timezone(timedelta(hours=8))
+
+    def one(text: str) -> Any:
+        if optional and not text.strip():
+            return None
+        when = common.parse_time(text.strip() if optional else text, patterns=patterns,
+                                 fmt="x", line=None, column="c", tz=zone, expected="")
+        return when.date() if dates else when
+
+    try:
+        expected: list[Any] | None = [one(text) for text in cells]
+    except StatementFormatError:
+        expected = None
+    reader = common.TimeReader(patterns=patterns, fmt="x", column="c", tz=zone, expected="",
+                               optional=optional, dates=dates)
+    got = reader.column(cells * 5)  # many new cells at once
+    assert got == (None if expected is None else expected * 5)
+    if got is not None:
+        assert [when.utcoffset() for when in got if isinstance(when, datetime)] == [
+            when.utcoffset() for when in expected or () if isinstance(when, datetime)]
+        assert reader.column(cells) == expected  # remembered
+
+
+def test_time_reader_without_zone_declines_local_times() -> None:
+    """A naive layout needs a zone: without one the column is declined (parse_time names it)."""
+    reader = common.TimeReader(patterns=(common.LOCAL,), fmt="x", column="c", expected="")
+    assert reader._many(["2026-10-08 09:15:02"] * 10) is None
+
+
+def test_remembered_starts_afresh() -> None:
+    """Past a few thousand distinct cells the memory starts afresh, reading each cell anew."""
+    seen: dict[str, Any] = {}
+    cells = [str(n) for n in range(common._REMEMBERED + 10)]
+    assert common.remembered(cells[:20], seen, int) == list(range(20))
+    assert common.remembered(cells, seen, int) == list(range(len(cells)))
+    assert len(seen) == len(cells)
+
+
+_AMOUNTS = st.one_of(
+    st.integers(-10**12, 10**12).map(lambda n: f"{n // 100}.{n % 100:02d}"),
+    st.text(alphabet="0123456789.,-+ e", max_size=8),
+)
+
+
+@pytest.mark.parametrize("currency", ["CNY", "JPY", "BHD"])
+@given(cells=st.lists(_AMOUNTS, min_size=1, max_size=10))
+@settings(max_examples=500)
+def test_minor_column_as_parse_money(currency: str, cells: list[str]) -> None:
+    """A column of amounts reads as parse_money reads each cell, or is declined."""
+    minor = common.minor_column(cells, CURRENCIES[currency])
+    if minor is not None:
+        assert minor == [common.parse_money(cell, currency, fmt="x", line=None, column="c").minor
+                         for cell in cells]
+
+
+def test_minor_column_declines_a_cell_with_a_line_break() -> None:
+    """Two amounts in one cell are not two cells."""
+    assert common.minor_column(["1.00\n2.00"], 2) is None
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "", "c d"]), min_size=3, max_size=3),
+                min_size=1, max_size=40))
+def test_raw_rows_as_pairs(rows: list[list[str]]) -> None:
+    """Raw rows are each row's (column, cell) pairs, shared pairs or not."""
+    raw = common.RawRows(("x", "y", "z"))
+    columns = list(zip(*rows, strict=True))
+    expected = [tuple(zip(("x", "y", "z"), row, strict=True)) for row in rows]
+    assert raw.rows(columns) == expected
+    assert raw.rows(columns) == expected  # again, from the shared pairs
+
+
+_TEXT = st.text(alphabet="ab 1", min_size=1, max_size=4).filter(str.strip)
+
+
+@st.composite
+def _line_fields(draw: st.DrawFn) -> dict[str, Any]:
+    gross, fee = draw(st.integers(-10**6, 10**6)), draw(st.integers(-10**4, 10**4))
+    return {
+        "id": draw(_TEXT), "kind": draw(st.sampled_from(LineKind)), "gross_minor": gross,
+        "currency": draw(st.sampled_from(["CNY", "USD", "JPY"])),
+        "occurred_at": datetime(2026, 10, 8, draw(st.integers(0, 23)),
+                                tzinfo=draw(st.sampled_from([timezone.utc,
+                                                             timezone(timedelta(hours=8))]))),
+        "reference": draw(st.none() | _TEXT), "order_id": draw(st.none() | _TEXT),
+        "fee_minor": fee, "net_minor": gross - fee,
+        "settled_on": draw(st.none() | st.just(date(2026, 10, 9))),
+        "payout_reference": draw(st.none() | _TEXT), "raw_type": draw(st.none() | _TEXT),
+        "raw": tuple(draw(st.lists(st.tuples(_TEXT, _TEXT), max_size=3))),
+    }
+
+
+@given(st.lists(_line_fields(), max_size=5))
+def test_checked_lines_equal_the_constructor(rows: list[dict[str, Any]]) -> None:
+    """Lines built from checked rows equal, field for field, those the constructor builds."""
+    built = common.checked_lines([tuple(row[name] for name in StatementLine.TUPLE_FIELDS)
+                                  for row in rows])
+    expected = [StatementLine(**row) for row in rows]
+    assert built == expected
+    assert all(type(line) is StatementLine for line in built)
+    assert [hash(line) for line in built] == [hash(line) for line in expected]
+    assert [line.net for line in built] == [line.net for line in expected]
+
+
+# -- each parser: the quick way against the row way -----------------------------------------
+
+#: parser, its statement maker, the quick readers to switch off, the cell delimiter
+_QUICK: dict[str, tuple[Callable[..., ParseResult], Callable[[int], str],
+                        list[tuple[type, str]], str]] = {
+    "wechatpay": (wechatpay.parse_wechatpay, bench.wechatpay_bill,
+                  [(wechatpay._Bill, "block")], ","),
+    "alipay_account": (alipay_account.parse_alipay_account, bench.alipay_account_flow,
+                       [(alipay_account._State, "quick")], ","),
+    "amazon": (amazon.parse_amazon, bench.amazon_report, [(amazon._QuickComponents, "read")],
+               "\t"),
+    "shopify_csv": (shopify.parse_shopify_csv, bench.shopify_export,
+                    [(shopify._QuickExport, "read")], ","),
+    "stripe_dashboard": (stripe.parse_stripe_csv, bench.stripe_dashboard,
+                         [(stripe._QuickReport, "read")], ","),
+}
+_JUNK = ["", " ", "1,234.50", "12.5", "12", "+3.00", "1e5", "abc", "-0.00", "0.001", "007.00",
+         "2026-13-01 00:00:00", " 2026-10-01 10:00:00 ", "2026-10-01 24:00:00",
+         "2026-02-30 10:00:00", "2026-10-01T10:00:00Z", "2026-10-01 10:00:00 +2500",
+         "2026-10-01 10:00:00 -04:30", "2026-10-01", "01.10.2026 07:00:00 UTC", "usd", "XXX",
+         "JPY", "charge", "refund", "SUCCESS", "REFUND", "REVOKED", "payout", "Order",
+         "Refund", "#1", "#x", "-12.34", "1.234,56", "12,50", "2026-10-01 10:00", "paid"]
+
+
+def _outcome(parse: Callable[..., ParseResult], text: str, mode: str) -> Any:
+    try:
+        return parse(io.StringIO(text, newline=""), on_invalid=mode)
+    except StatementFormatError as error:
+        return (type(error), str(error))
+
+
+def _slowly(readers: list[tuple[type, str]]) -> ExitStack:
+    stack = ExitStack()
+    for owner, name in readers:
+        stack.enter_context(mock.patch.object(owner, name, return_value=False))
+    return stack
+
+
+@pytest.mark.parametrize("name", sorted(_QUICK))
+@given(data=st.data())
+@settings(max_examples=30, deadline=None)
+def test_quick_way_reads_as_the_row_way(name: str, data: st.DataObject) -> None:
+    """With any cell changed, a statement parses to the same lines, rejections and errors."""
+    parse, make, readers, delimiter = _QUICK[name]
+    lines = make(40).splitlines(keepends=True)
+    for _ in range(data.draw(st.integers(0, 2))):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        cells = next(csv.reader([lines[index]], delimiter=delimiter), [])
+        if not cells:
+            continue
+        column = data.draw(st.integers(0, len(cells) - 1))
+        junk = data.draw(st.sampled_from(_JUNK))
+        cells[column] = f"`{junk}" if name == "wechatpay" and data.draw(st.booleans()) else junk
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=delimiter, lineterminator="",
+                   quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE,
+                   escapechar="\\").writerow(cells)
+        lines[index] = buffer.getvalue() + ("\r\n" if lines[index].endswith("\r\n") else "\n")
+    if data.draw(st.booleans()):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        lines.insert(index, lines[index])  # a repeated row
+    text = "".join(lines)
+    for mode in ("raise", "collect"):
+        quick = _outcome(parse, text, mode)
+        with _slowly(readers):
+            assert _outcome(parse, text, mode) == quick
+
+
+def _nodes(count: int) -> list[dict[str, Any]]:
+    response = json.loads(bench.shopify_graphql(count))
+    nodes: list[dict[str, Any]] = response["data"]["shopifyPaymentsAccount"][
+        "balanceTransactions"]["nodes"]
+    return nodes
+
+
+_NODE_JUNK: list[Any] = [*_JUNK, None, 5, 1.5, True, [], {"amount": "1.00", "currencyCode": "EUR"},
+                         {"amount": "1.005", "currencyCode": "USD"}, {"id": "gid://x/Order/1"},
+                         {"id": "gid://x/Order/a"}, {"id": 5}, {"x": {"y": 1}},
+                         "gid://shopify/Order/12"]
+
+
+@given(data=st.data())
+@settings(max_examples=80, deadline=None)
+def test_quick_graphql_reads_as_node_by_node(data: st.DataObject) -> None:
+    """With any value changed, GraphQL nodes parse to the same lines, rejections and errors."""
+    nodes = _nodes(20)
+    for _ in range(data.draw(st.integers(0, 2))):
+        node = data.draw(st.sampled_from(nodes))
+        key = data.draw(st.sampled_from(sorted(node)))
+        value = data.draw(st.sampled_from(_NODE_JUNK))
+        if isinstance(node[key], dict) and data.draw(st.booleans()):
+            node[key] = {**node[key], data.draw(st.sampled_from(sorted(node[key]))): value}
+        elif data.draw(st.booleans()):
+            node[key] = value
+        else:
+            del node[key]
+    for mode in ("raise", "collect"):
+        quick = _node_outcome(nodes, mode)
+        with _slowly([(shopify._QuickNodes, "read")]):
+            assert _node_outcome(nodes, mode) == quick
+
+
+def _node_outcome(nodes: list[dict[str, Any]], mode: str) -> Any:
+    try:
+        return shopify.parse_shopify_graphql(nodes, on_invalid=mode)
+    except StatementFormatError as error:
+        return (type(error), str(error))
+
+
+def test_quick_graphql_keeps_pending_payouts() -> None:
+    """A node whose payout is not made yet (null) has no payout reference, the quick way too."""
+    nodes = _nodes(12)
+    for node in nodes[::3]:
+        node["associatedPayout"] = None
+    lines = shopify.parse_shopify_graphql(nodes).lines
+    assert [line.payout_reference for line in lines[:3]] == [None, "1", "1"]
+    with _slowly([(shopify._QuickNodes, "read")]):
+        assert shopify.parse_shopify_graphql(nodes).lines == lines
+
+
+def _blocks(text: str) -> Iterator[str]:
+    yield from io.StringIO(text, newline="")
+
+
+def test_many_blocks_read_as_one() -> None:
+    """A statement longer than a block reads the same block by block as row by row."""
+    text = bench.stripe_dashboard(common.CHUNK + 100)
+    quick = stripe.parse_stripe_csv(io.StringIO(text, newline=""))
+    with _slowly([(stripe._QuickReport, "read")]):
+        assert stripe.parse_stripe_csv(_blocks(text)) == quick
+    assert len(quick.lines) == common.CHUNK + 100
