@@ -9,7 +9,9 @@ run, best of ``REPEAT``, and the ratio parser / floor is reported (target
 <= 3). The scaling check times the parser at N/4 and N: time(N) / time(N/4)
 should stay near 4 (target <= 5), i.e. no pass is worse than linear.
 
-``python -m benchmarks formats`` runs N = 200,000;
+Every parser is measured: WeChat Pay, both Alipay downloads, Amazon, Shopify
+(CSV and GraphQL), Stripe (Dashboard export and itemized report) and the
+ledger CSV. ``python -m benchmarks formats`` runs N = 200,000;
 ``python -m benchmarks.bench_formats --rows 50000 --only wechatpay`` runs less.
 """
 
@@ -29,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from refundcore.formats import (
+    LedgerParseResult,
     ParseResult,
+    parse_alipay,
     parse_alipay_account,
     parse_amazon,
+    parse_ledger_csv,
     parse_shopify_csv,
     parse_shopify_graphql,
     parse_stripe_csv,
@@ -205,6 +210,84 @@ def shopify_graphql(n: int, *, seed: int = SEED) -> str:
         "nodes": nodes}}}})
 
 
+ALIPAY_DETAIL_HEADER = (
+    "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,"
+    "对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,"
+    "券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,"
+    "备注"
+)
+
+
+def alipay_business_detail(n: int, *, seed: int = SEED) -> str:
+    """An Alipay 业务明细 of ``n`` rows: trades, every tenth a refund with its batch number."""
+    rng = random.Random(seed)
+    lines = ["#支付宝业务明细查询", "#账号：[20881234567890120156]",
+             "#起始日期：[2026年10月08日 00:00:00]   终止日期：[2026年10月09日 00:00:00]",
+             ("#-----------------------------------------业务明细列表"
+              "----------------------------------------"), ALIPAY_DETAIL_HEADER]
+    received = {"交易": Decimal(0), "退款": Decimal(0)}
+    counts = {"交易": 0, "退款": 0}
+    for i in range(n):
+        second = i * 86_400 // n
+        when = f"2026-10-08 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+        amount = Decimal(rng.randrange(100, 100_000)).scaleb(-2)
+        fee = (amount * Decimal("0.006")).quantize(Decimal("0.01"))
+        kind, batch = ("退款", f"RF{i:012d}\t") if i % 10 == 9 else ("交易", "\t")
+        if kind == "退款":
+            amount, fee = -amount, -fee
+        received[kind] += amount
+        counts[kind] += 1
+        lines.append(f"2026100822{i:018d}\t,RC{i}\t,{kind}\t,咖啡豆 500g,{when},{when},SH01\t,"
+                     f"静安店\t,cashier01\t,\t,*小明(138****0001)\t,{amount},{amount},0.00,0.00,"
+                     f"0.00,0.00,0.00,,0.00\t,0.00,{batch},{-fee},0.00,")
+    lines += [("#-----------------------------------------业务明细列表结束"
+               "------------------------------------"),
+              f"#交易合计：{counts['交易']}笔，商家实收共{received['交易']}元，商家优惠共0.00元",
+              f"#退款合计：{counts['退款']}笔，商家实收退款共{received['退款']}元，商家优惠退款共0.00元",
+              "#导出时间：[2026年10月09日 06:12:45]"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def stripe_itemized(n: int, *, seed: int = SEED) -> str:
+    """A Stripe itemized balance change report of ``n`` rows: charges, every tenth a refund."""
+    rng = random.Random(seed)
+    lines = [("balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,"
+              "reporting_category,source_id,description,customer_facing_amount,"
+              "customer_facing_currency,automatic_payout_id,automatic_payout_effective_at_utc,"
+              "charge_id,payment_intent_id")]
+    for i in range(n):
+        second = i * 86_400 // n
+        when = f"2026-10-01 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+        cents = rng.randrange(100, 100_000)
+        fee = cents * 29 // 1000 + 30
+        if i % 10 == 9:
+            cents, fee = -cents, 0
+        amount, fee_text = Decimal(cents).scaleb(-2), Decimal(fee).scaleb(-2)
+        category = "refund" if cents < 0 else "charge"
+        lines.append(f"txn_{i:024d},{when},2026-10-03 00:00:00,usd,{amount},{fee_text},"
+                     f"{amount - fee_text},{category},ch_{i:024d},Order RC-{i},{amount},usd,"
+                     f"po_0001,2026-10-06 00:00:00,ch_{i:024d},pi_{i:024d}")
+    return "\n".join(lines) + "\n"
+
+
+def ledger_rows(n: int, *, seed: int = SEED) -> str:
+    """A ledger CSV of ``n`` entries: sales, every tenth a refund, with fees and settle dates."""
+    rng = random.Random(seed)
+    lines = [("id,kind,amount,currency,occurred_at,order_id,reference,fee,settles_on,"
+              "payout_reference,source_event_id")]
+    for i in range(n):
+        second = i * 86_400 // n
+        when = f"2026-10-08T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}+08:00"
+        amount = Decimal(rng.randrange(100, 100_000)).scaleb(-2)
+        fee = (amount * Decimal("0.006")).quantize(Decimal("0.01"))
+        kind = "refund" if i % 10 == 9 else "sale"
+        if kind == "refund":
+            amount, fee = -amount, -fee
+        lines.append(f"E{i},{kind},{amount},CNY,{when},RC{i},42000{i:023d},{fee},2026-10-09,,"
+                     f"ev-{i}")
+    return "\n".join(lines) + "\n"
+
+
 def _floor_backticks(path: Path) -> int:
     """The floor: read every row with csv.reader and strip each cell's backtick."""
     touched = 0
@@ -232,7 +315,10 @@ def _floor_json(path: Path) -> int:
                  node["net"]["amount"], node["transactionDate"]) for node in nodes])
 
 
-def _parse_file(parse: Callable[..., ParseResult], path: Path) -> ParseResult:
+Parsed = ParseResult | LedgerParseResult
+
+
+def _parse_file(parse: Callable[..., Parsed], path: Path) -> Parsed:
     if path.suffix == ".json":
         with path.open(encoding="utf-8") as file:
             return parse(json.load(file))
@@ -241,18 +327,23 @@ def _parse_file(parse: Callable[..., ParseResult], path: Path) -> ParseResult:
 
 
 #: name -> (make a statement of n rows, parse, floor)
-FORMATS: dict[str, tuple[Callable[[int], str], Callable[..., ParseResult],
+FORMATS: dict[str, tuple[Callable[[int], str], Callable[..., Parsed],
                          Callable[[Path], int]]] = {
     "wechatpay": (wechatpay_bill, parse_wechatpay, _floor_backticks),
+    "alipay": (alipay_business_detail, parse_alipay, _floor_cells),
     "alipay_account": (alipay_account_flow, parse_alipay_account, _floor_cells),
     "amazon": (amazon_report, parse_amazon, lambda path: _floor_cells(path, "\t")),
     "shopify_csv": (shopify_export, parse_shopify_csv, _floor_cells),
     "shopify_graphql": (shopify_graphql, parse_shopify_graphql, _floor_json),
     "stripe_dashboard": (stripe_dashboard, parse_stripe_csv, _floor_cells),
+    "stripe_itemized": (stripe_itemized, parse_stripe_csv, _floor_cells),
+    "ledger_csv": (ledger_rows, parse_ledger_csv, _floor_cells),
 }
-#: Rows for the other formats when the WeChat bill has ``ROWS``: they are not tuned for speed
-#: yet, and ``make bench`` should stay within minutes on a shared machine.
-OTHER_ROWS = 50_000
+
+
+def _lines(result: Parsed) -> tuple[Any, ...]:
+    """What a parser read: statement lines, or ledger entries."""
+    return result.entries if isinstance(result, LedgerParseResult) else result.lines
 
 
 def _best(run: Callable[[], Any]) -> tuple[float, Any]:
@@ -282,7 +373,7 @@ def measure(name: str, rows: int, folder: Path) -> tuple[float, float]:
     assert not small_result.rejected, small_result.rejected[:3]
     ratio = parse_seconds / floor_seconds
     scaling = parse_seconds / small_seconds
-    print(f"{name}: {rows:,} rows -> {len(result.lines):,} lines; parse {parse_seconds:.2f} s, "
+    print(f"{name}: {rows:,} rows -> {len(_lines(result)):,} lines; parse {parse_seconds:.2f} s, "
           f"csv floor {floor_seconds:.2f} s, ratio {ratio:.2f} (target <= {RATIO_TARGET:g}); "
           f"{rows // 4:,} rows {small_seconds:.2f} s, 4n/n {scaling:.2f} "
           f"(target <= {SCALING_TARGET:g})")
@@ -291,16 +382,15 @@ def measure(name: str, rows: int, folder: Path) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_formats")
-    parser.add_argument("--rows", type=int, default=None,
-                        help=f"rows per statement (default {ROWS:,} WeChat, {OTHER_ROWS:,} others)")
+    parser.add_argument("--rows", type=int, default=ROWS,
+                        help=f"rows per statement (default {ROWS:,})")
     parser.add_argument("--only", action="append", choices=sorted(FORMATS))
     args = parser.parse_args(sys.argv[1:] if argv is None and __name__ == "__main__" else
                              argv or [])
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for name in args.only or sorted(FORMATS):
-            rows = args.rows or (ROWS if name == "wechatpay" else OTHER_ROWS)
-            results[name] = measure(name, rows, Path(folder))
+            results[name] = measure(name, args.rows, Path(folder))
     for name, (ratio, scaling) in results.items():
         verdict = "met" if ratio <= RATIO_TARGET and scaling <= SCALING_TARGET else "NOT met"
         print(f"{name}: targets {verdict} (ratio {ratio:.2f}, 4n/n {scaling:.2f})")
