@@ -21,6 +21,7 @@ from refundcore.currencies import CURRENCIES
 from refundcore.formats import (
     ParseResult,
     StatementFormatError,
+    alipay,
     alipay_account,
     amazon,
     shopify,
@@ -247,6 +248,8 @@ _QUICK: dict[str, tuple[Callable[..., ParseResult], Callable[[int], str],
                         list[tuple[type, str]], str]] = {
     "wechatpay": (wechatpay.parse_wechatpay, bench.wechatpay_bill,
                   [(wechatpay._Bill, "block")], ","),
+    "alipay": (alipay.parse_alipay, bench.alipay_business_detail, [(alipay._State, "quick")],
+               ","),
     "alipay_account": (alipay_account.parse_alipay_account, bench.alipay_account_flow,
                        [(alipay_account._State, "quick")], ","),
     "amazon": (amazon.parse_amazon, bench.amazon_report, [(amazon._QuickComponents, "read")],
@@ -255,13 +258,16 @@ _QUICK: dict[str, tuple[Callable[..., ParseResult], Callable[[int], str],
                     [(shopify._QuickExport, "read")], ","),
     "stripe_dashboard": (stripe.parse_stripe_csv, bench.stripe_dashboard,
                          [(stripe._QuickReport, "read")], ","),
+    "stripe_itemized": (stripe.parse_stripe_csv, bench.stripe_itemized,
+                        [(stripe._QuickReport, "read")], ","),
 }
 _JUNK = ["", " ", "1,234.50", "12.5", "12", "+3.00", "1e5", "abc", "-0.00", "0.001", "007.00",
          "2026-13-01 00:00:00", " 2026-10-01 10:00:00 ", "2026-10-01 24:00:00",
          "2026-02-30 10:00:00", "2026-10-01T10:00:00Z", "2026-10-01 10:00:00 +2500",
          "2026-10-01 10:00:00 -04:30", "2026-10-01", "01.10.2026 07:00:00 UTC", "usd", "XXX",
          "JPY", "charge", "refund", "SUCCESS", "REFUND", "REVOKED", "payout", "Order",
-         "Refund", "#1", "#x", "-12.34", "1.234,56", "12,50", "2026-10-01 10:00", "paid"]
+         "Refund", "#1", "#x", "交易", "退款", "退款\t", "RF1", "RF1\t", "-12.34", "1.234,56",
+         "12,50", "2026-10-01 10:00", "paid"]
 
 
 def _outcome(parse: Callable[..., ParseResult], text: str, mode: str) -> Any:

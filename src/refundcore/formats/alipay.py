@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Final
 
+from refundcore.currencies import exponent_of
 from refundcore.formats._common import (
     CHINA,
     CHUNK,
@@ -23,14 +24,18 @@ from refundcore.formats._common import (
     Header,
     OnInvalid,
     ParseResult,
+    RawRows,
     StatementFormatError,
+    TimeReader,
     check_currency,
     is_blank,
+    minor_column,
     optional_text,
     parse_money,
     parse_time,
     pausing_gc,
     refuse_non_text,
+    remembered,
     sequence_rows,
     split_lines,
     strip_bom,
@@ -60,6 +65,23 @@ _BATCH: Final = ("退款批次号/请求号", "退款批次号")
 _REQUIRED: Final = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", _RECEIVED, _FEE)
 _KINDS: Final = {"交易": LineKind.CHARGE, "退款": LineKind.REFUND}
 _FIRST: Final = operator.itemgetter(0)
+_SIGNS: Final = {LineKind.CHARGE: 1, LineKind.REFUND: -1, LineKind.OTHER: 0}
+
+
+def _kind(business: str) -> LineKind:
+    return _KINDS.get(business, LineKind.OTHER)
+
+
+def _or_none(cells: list[str]) -> list[Any]:
+    """Stripped cells, a blank one as ``None``."""
+    return cells if all(cells) else [cell or None for cell in cells]
+
+
+def _major(minor: int, exponent: int) -> str:
+    """Minor units written as ``str(Money.amount)`` writes them (``-150, 2`` -> ``-1.50``)."""
+    sign = "-" if minor < 0 else ""
+    whole, part = divmod(abs(minor), 10**exponent)
+    return f"{sign}{whole}.{part:0{exponent}d}" if exponent else f"{sign}{whole}"
 _HASH: Final = operator.methodcaller("startswith", "#")
 
 
@@ -143,6 +165,7 @@ def _read(state: _ListReader, data: object, fmt: str) -> None:
         rows = state.quick_rows(details) if details else None
         if rows is not None and state.quick(range(number + 1, number + 1 + len(rows)), rows):
             number += len(rows)
+            state.last_line = number
             start = end
         for text in block[start:]:
             number += 1
@@ -296,6 +319,94 @@ class _State(_ListReader):
         self.counts = {"交易": 0, "退款": 0}
         self.received = {"交易": self.zero, "退款": self.zero}
         self.discount = {"交易": self.zero, "退款": self.zero}
+        # the quick way's own state: its sums in minor units, added to the above at the end
+        self.at: dict[str, int] | None = None
+        self.raw: RawRows | None = None
+        self.kinds: dict[str, LineKind] = {}
+        self.sums: dict[str, int] = {}
+        self.discounts: dict[str, int] = {}
+        self.times = TimeReader(patterns=(LOCAL,), tz=CHINA, fmt=_FMT, column="完成时间",
+                                expected="")
+
+    def quick(self, lines: Sequence[int], rows: list[list[str]]) -> bool:
+        """Take a block of plain detail rows a column at a time, or do nothing (``False``).
+
+        Plain: the header's width, amounts with exactly the currency's
+        decimals (or blank where a blank is zero), signs that agree with the
+        业务类型, trade numbers and times in their usual shape, no id seen
+        before. Such a block gives the lines and totals :meth:`_line` would give.
+        """
+        header = self.header
+        assert header is not None
+        if set(map(len, rows)) != {len(header.columns)}:
+            return False
+        columns = [list(map(str.strip, cells)) for cells in zip(*rows, strict=True)]
+        if self.at is None:
+            self.at = {name: index for index, name in enumerate(header.columns)}
+            self.raw = RawRows(header.columns)
+        at, raw = self.at, self.raw
+        assert raw is not None
+        exponent = exponent_of(self.currency)
+        received = minor_column(columns[at[_RECEIVED]], exponent)
+        fee = self._amounts(columns, _FEE, exponent)
+        ordered = self._amounts(columns, "订单金额（元）", exponent)
+        merchant = self._amounts(columns, _MERCHANT_DISCOUNT, exponent)
+        funded = [self._amounts(columns, column, exponent) for column in _PLATFORM_FUNDED]
+        if received is None or fee is None or ordered is None or merchant is None or any(
+                amounts is None for amounts in funded):
+            return False
+        business = columns[at["业务类型"]]
+        kinds = remembered(business, self.kinds, _kind)
+        assert kinds is not None  # any type is a kind
+        signs = list(map(_SIGNS.__getitem__, kinds))
+        for amounts in (ordered, received):
+            if any(map(operator.lt, map(operator.mul, amounts, signs), itertools.repeat(0))):
+                return False
+        trades = columns[at["支付宝交易号"]]
+        if not all(trades):
+            return False
+        batch_column = next((c for c in _BATCH if c in at), None)
+        batches: list[str] = ([""] * len(rows) if batch_column is None
+                              else columns[at[batch_column]])
+        ids = [trade if kind is LineKind.CHARGE else batch if kind is LineKind.REFUND and batch
+               else f"{trade}:{line}" for trade, batch, kind, line
+               in zip(trades, batches, kinds, lines, strict=False)]
+        references = [batch if kind is LineKind.REFUND and batch else trade
+                      for trade, batch, kind in zip(trades, batches, kinds, strict=False)]
+        occurred = self.times.column(columns[at["完成时间"]])
+        if occurred is None:
+            return False
+        subsidies = [sum(parts) for parts in zip(*funded, strict=True)] if funded else (
+            [0] * len(rows))
+        extras = [(("refundcore.platform_subsidy", _major(subsidy, exponent)),
+                   ("refundcore.merchant_discount", _major(discount, exponent)))
+                  for subsidy, discount in zip(subsidies, merchant, strict=True)]
+        fees = list(map(operator.neg, fee))
+        built = list(zip(ids, kinds, received, itertools.repeat(self.currency), occurred,
+                         references, _or_none(columns[at["商户订单号"]]), fees,
+                         map(operator.sub, received, fees), itertools.repeat(None),
+                         itertools.repeat(None), _or_none(business),
+                         map(operator.add, raw.rows(columns), extras), strict=False))
+        if not self.out.add_all(built, ids):
+            return False
+        for name, gross, discount, sign in zip(business, received, merchant, signs,
+                                               strict=True):
+            if sign:
+                self.counts[name] += 1
+                self.sums[name] = self.sums.get(name, 0) + gross
+                self.discounts[name] = self.discounts.get(name, 0) + discount
+        return True
+
+    def _amounts(self, columns: list[list[str]], column: str, exponent: int) -> list[int] | None:
+        """A column's amounts (a blank or missing one is zero), or ``None`` if one is unusual."""
+        assert self.at is not None
+        if column not in self.at:
+            return [0] * len(columns[0])
+        cells = columns[self.at[column]]
+        if not all(cells):
+            zero = "0." + "0" * exponent if exponent else "0"
+            cells = [cell or zero for cell in cells]
+        return minor_column(cells, exponent)
 
     def comment(self, line: int, text: str) -> None:
         if text.startswith(_SUMMARY_FILE):
@@ -355,6 +466,11 @@ class _State(_ListReader):
             self.discount[business] += merchant
 
     def totals(self, line: int, text: str) -> None:
+        for name, minor in self.sums.items():
+            self.received[name] += Money(minor, self.currency)
+        for name, minor in self.discounts.items():
+            self.discount[name] += Money(minor, self.currency)
+        self.sums, self.discounts = {}, {}
         business = "交易" if text.startswith("#交易合计") else "退款"
         match = (_TRADES if business == "交易" else _REFUNDS).fullmatch(text)
         if match is None or not self.ended:
