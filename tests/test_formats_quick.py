@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import string
 from collections.abc import Callable, Iterator
@@ -19,16 +20,19 @@ from hypothesis import strategies as st
 
 from refundcore.currencies import CURRENCIES
 from refundcore.formats import (
+    LedgerParseResult,
     ParseResult,
     StatementFormatError,
     alipay,
     alipay_account,
     amazon,
+    ledger_csv,
     shopify,
     stripe,
     wechatpay,
 )
 from refundcore.formats import _common as common
+from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import LineKind, StatementLine
 
 # -- the shared pieces ----------------------------------------------------------------------
@@ -241,10 +245,28 @@ def test_checked_lines_equal_the_constructor(rows: list[dict[str, Any]]) -> None
     assert [line.net for line in built] == [line.net for line in expected]
 
 
+@given(st.lists(_line_fields(), max_size=5))
+def test_checked_entries_equal_the_constructor(rows: list[dict[str, Any]]) -> None:
+    """Ledger entries built from checked rows equal those the constructor builds."""
+    fields = [{"id": row["id"], "kind": kind, "amount_minor": row["gross_minor"],
+               "currency": row["currency"], "occurred_at": row["occurred_at"],
+               "order_id": row["order_id"], "reference": row["reference"],
+               "fee_minor": row["fee_minor"], "settles_on": row["settled_on"],
+               "payout_reference": row["payout_reference"], "components": (),
+               "source_event_id": row["raw_type"]}
+              for row, kind in zip(rows, itertools.cycle(EntryKind), strict=False)]
+    built = ledger_csv.checked_entries(
+        [tuple(entry[name] for name in LedgerEntry.TUPLE_FIELDS) for entry in fields])
+    expected = [LedgerEntry(**entry) for entry in fields]
+    assert built == expected
+    assert all(type(entry) is LedgerEntry for entry in built)
+    assert [entry.settles_by for entry in built] == [None] * len(built)
+
+
 # -- each parser: the quick way against the row way -----------------------------------------
 
 #: parser, its statement maker, the quick readers to switch off, the cell delimiter
-_QUICK: dict[str, tuple[Callable[..., ParseResult], Callable[[int], str],
+_QUICK: dict[str, tuple[Callable[..., ParseResult | LedgerParseResult], Callable[[int], str],
                         list[tuple[type, str]], str]] = {
     "wechatpay": (wechatpay.parse_wechatpay, bench.wechatpay_bill,
                   [(wechatpay._Bill, "block")], ","),
@@ -260,6 +282,8 @@ _QUICK: dict[str, tuple[Callable[..., ParseResult], Callable[[int], str],
                          [(stripe._QuickReport, "read")], ","),
     "stripe_itemized": (stripe.parse_stripe_csv, bench.stripe_itemized,
                         [(stripe._QuickReport, "read")], ","),
+    "ledger_csv": (ledger_csv.parse_ledger_csv, bench.ledger_rows,
+                   [(ledger_csv._QuickEntries, "read")], ","),
 }
 _JUNK = ["", " ", "1,234.50", "12.5", "12", "+3.00", "1e5", "abc", "-0.00", "0.001", "007.00",
          "2026-13-01 00:00:00", " 2026-10-01 10:00:00 ", "2026-10-01 24:00:00",
@@ -267,10 +291,12 @@ _JUNK = ["", " ", "1,234.50", "12.5", "12", "+3.00", "1e5", "abc", "-0.00", "0.0
          "2026-10-01 10:00:00 -04:30", "2026-10-01", "01.10.2026 07:00:00 UTC", "usd", "XXX",
          "JPY", "charge", "refund", "SUCCESS", "REFUND", "REVOKED", "payout", "Order",
          "Refund", "#1", "#x", "交易", "退款", "退款\t", "RF1", "RF1\t", "-12.34", "1.234,56",
-         "12,50", "2026-10-01 10:00", "paid"]
+         "12,50", "2026-10-01 10:00", "paid", "sale", "fee", "E1", "2026-10-08T09:15:02+08:00",
+         "2026-10-08T09:15:02Z", "2026-10-08 09:15:02+08:00", "2026-10-08T09:15:02.5+08:00",
+         "2026-10-09"]
 
 
-def _outcome(parse: Callable[..., ParseResult], text: str, mode: str) -> Any:
+def _outcome(parse: Callable[..., Any], text: str, mode: str) -> Any:
     try:
         return parse(io.StringIO(text, newline=""), on_invalid=mode)
     except StatementFormatError as error:

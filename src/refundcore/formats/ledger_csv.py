@@ -25,23 +25,27 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final
 
 import attrs
 
+from refundcore.currencies import CURRENCIES, exponent_of
 from refundcore.errors import NO_VALUE
 from refundcore.formats._common import (
     Header,
     OnInvalid,
     RejectedRow,
+    Rows,
     StatementFormatError,
     check_currency,
     is_blank,
+    minor_column,
     parse_money,
-    read_rows,
+    remembered,
 )
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.money import Money
@@ -165,13 +169,17 @@ def parse_ledger_csv(
     first_line: dict[str, int] = {}
     header: Header | None = None
     try:
-        for line, cells in read_rows(data, _FMT, dicts=True):
-            if is_blank(cells):
-                continue
-            if header is None:
-                header = Header(cells, line=line, fmt=_FMT, required=_REQUIRED,
-                                known=LEDGER_COLUMNS)
-                continue
+        rows = Rows(data, _FMT, dicts=True)
+        first = rows.next_row()
+        while first is not None and is_blank(first[1]):
+            first = rows.next_row()
+        if first is not None:
+            header = Header(first[1], line=first[0], fmt=_FMT, required=_REQUIRED,
+                            known=LEDGER_COLUMNS)
+        quick = None if header is None else _QuickEntries(header)
+        for line, cells in () if quick is None else _slow_rows(rows, quick, entries,
+                                                               first_line):
+            assert header is not None
             row = dict(zip(header.columns, cells, strict=False))
             try:
                 try:
@@ -198,6 +206,134 @@ def parse_ledger_csv(
     if header is None:
         raise LedgerFormatError("the file is empty: it needs a header row", line=1)
     return LedgerParseResult(entries=tuple(entries), rejected=tuple(rejected))
+
+
+def _slow_rows(
+    rows: Rows, quick: _QuickEntries, entries: list[LedgerEntry], first_line: dict[str, int]
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows the quick way does not take (it adds the entries of the blocks it takes)."""
+    for lines, batch in rows.blocks():
+        if not quick.read(lines, batch, entries, first_line):
+            yield from zip(lines, batch, strict=True)
+
+
+#: A time as :func:`format_ledger_csv` writes it (``2026-10-08T09:15:02+08:00``), by the column.
+_QUICK_TIMES: Final = re.compile(
+    r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}\n)*"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
+)
+_OPTIONAL: Final = ("order_id", "reference", "payout_reference", "source_event_id")
+
+
+class _QuickEntries:
+    """Reads a block of ledger rows a column at a time, when every cell is ordinary.
+
+    Ordinary: the header's width, ids present and new, known kinds, one
+    known currency, amounts and fees with exactly its decimals (a blank fee
+    is none), times as :func:`format_ledger_csv` writes them, plain dates, no
+    components and no settlement window. Such a block gives the entries
+    :func:`_entry` would give; any other is read row by row.
+    """
+
+    def __init__(self, header: Header) -> None:
+        self.width = len(header.columns)
+        self.at = {name: index for index, name in enumerate(header.columns)}
+        self.times: dict[str, datetime] = {}
+        self.dates: dict[str, date | None] = {}
+
+    def read(self, lines: Sequence[int], rows: list[list[str]], entries: list[LedgerEntry],
+             first_line: dict[str, int]) -> bool:
+        """Add the block's entries and say so, or add nothing and say ``False``."""
+        at = self.at
+        if set(map(len, rows)) != {self.width} or any(
+                name in at for name in ("settles_by", *_COMPONENTS)):
+            return False
+        columns = [list(map(str.strip, cells)) for cells in zip(*rows, strict=True)]
+        ids = columns[at["id"]]
+        fresh = set(ids)
+        if not all(ids) or len(fresh) != len(ids) or not fresh.isdisjoint(first_line):
+            return False
+        kinds = list(map(_KINDS.get, columns[at["kind"]]))
+        currencies = set(columns[at["currency"]])
+        currency = currencies.pop() if len(currencies) == 1 else None
+        if None in kinds or currency not in CURRENCIES:
+            return False
+        exponent = exponent_of(currency)
+        amounts = minor_column(columns[at["amount"]], exponent)
+        fees: list[int] | None = [0] * len(rows)
+        if "fee" in at:
+            cells = columns[at["fee"]]
+            fees = minor_column(cells if all(cells) else [
+                cell or ("0." + "0" * exponent if exponent else "0") for cell in cells],
+                exponent)
+        occurred = remembered(columns[at["occurred_at"]], self.times, _occurred, self._times)
+        settles: Iterable[Any] = itertools.repeat(None)
+        if "settles_on" in at:
+            settles = remembered(columns[at["settles_on"]], self.dates, self._date)  # type: ignore[assignment]
+        if amounts is None or fees is None or occurred is None or settles is None:
+            return False
+        optional = [itertools.repeat(None) if name not in at else
+                    [cell or None for cell in columns[at[name]]] for name in _OPTIONAL]
+        order, reference, payout, source = optional
+        entries += checked_entries(zip(ids, kinds, amounts, itertools.repeat(currency),
+                                       occurred, order, reference, fees, settles, payout,
+                                       itertools.repeat(()), source, strict=False))
+        first_line.update(zip(ids, lines, strict=True))
+        return True
+
+    @staticmethod
+    def _times(texts: list[str]) -> list[Any] | None:
+        joined = "\n".join(texts)
+        if _QUICK_TIMES.fullmatch(joined) is None:
+            return None
+        try:
+            return list(map(datetime.fromisoformat, joined.split("\n")))
+        except ValueError:  # a day that does not exist: _time names it
+            return None
+
+    @staticmethod
+    def _date(text: str) -> date | None:
+        return None if not text else _date(text, 0, "settles_on")
+
+
+def _occurred(text: str) -> datetime:
+    return _time(text, 0, "occurred_at")
+
+
+#: A class with :class:`LedgerEntry`'s slots and nothing else, to fill them fast.
+_ENTRY_TWIN: Final = type(
+    "_LedgerEntryTwin", (), {"__slots__": LedgerEntry.__slots__}  # type: ignore[attr-defined]
+)
+
+
+def checked_entries(rows: Iterable[tuple[Any, ...]]) -> list[LedgerEntry]:
+    """Entries from rows laid out as :attr:`LedgerEntry.TUPLE_FIELDS`, every field checked.
+
+    For this reader's own rows only (see :func:`refundcore.formats._common.checked_lines`);
+    ``settles_by`` is ``None``. The entries equal those the constructor builds.
+    """
+    new, twin, cls = object.__new__, _ENTRY_TWIN, LedgerEntry
+    built: list[LedgerEntry] = []
+    append = built.append
+    for (ident, kind, amount, currency, occurred, order, reference, fee, settles, payout,
+         components, source) in rows:
+        entry: Any = new(twin)
+        entry.id = ident
+        entry.kind = kind
+        entry.amount_minor = amount
+        entry.currency = currency
+        entry.occurred_at = occurred
+        entry.order_id = order
+        entry.reference = reference
+        entry.fee_minor = fee
+        entry.settles_on = settles
+        entry.payout_reference = payout
+        entry.components = components
+        entry.source_event_id = source
+        entry.settles_by = None
+        entry.__class__ = cls
+        append(entry)
+    return built
 
 
 def _text(row: Mapping[str, str], column: str) -> str | None:
