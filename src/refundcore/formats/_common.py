@@ -199,7 +199,7 @@ class Collector:
         self.lines.append(line)
         return True
 
-    def add_all(self, rows: list[tuple[Any, ...]], ids: list[str]) -> bool:
+    def add_all(self, rows: Iterable[tuple[Any, ...]], ids: list[str]) -> bool:
         """Keep lines given as rows (:attr:`StatementLine.TUPLE_FIELDS`) the parser has checked.
 
         ``ids`` are the rows' ids. All or nothing: when an id repeats (within
@@ -685,22 +685,29 @@ class RawRows:
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
         self.shared: tuple[dict[str, tuple[str, str]], ...] = tuple({} for _ in columns)
+        # whether each column repeats its cells, judged on the first block
+        self.repeats: list[bool] | None = None
 
     def rows(self, columns: Sequence[Sequence[str]]) -> list[tuple[tuple[str, str], ...]]:
         """The raw row of each row, from the cells of each column (all the same length)."""
+        if self.repeats is None:
+            self.repeats = [len(set(cells)) * 4 <= len(cells) for cells in columns]
         pair_columns: list[Iterator[tuple[str, str]]] = []
-        for name, cells, shared in zip(self.columns, columns, self.shared, strict=True):
-            distinct = set(cells)
-            if len(distinct) * 4 > len(cells):
+        for name, cells, shared, repeats in zip(
+                self.columns, columns, self.shared, self.repeats, strict=True):
+            if not repeats:
                 pair_columns.append(zip(itertools.repeat(name), cells))
                 continue
-            missing = distinct.difference(shared)
-            if len(shared) + len(missing) > _SHARED_PAIRS:
-                shared.clear()
-                missing = distinct
-            for cell in missing:
-                shared[cell] = (name, cell)
-            pair_columns.append(map(shared.__getitem__, cells))
+            found: list[Any] = list(map(shared.get, cells))
+            if None in found:
+                missing = set(cells).difference(shared)
+                if len(shared) + len(missing) > _SHARED_PAIRS:
+                    shared.clear()
+                    missing = set(cells)
+                for cell in missing:
+                    shared[cell] = (name, cell)
+                found = list(map(shared.__getitem__, cells))
+            pair_columns.append(iter(found))
         return list(zip(*pair_columns, strict=True))
 
 
@@ -911,24 +918,28 @@ def remembered(
     given, may read many new cells at once (or say ``None``: then ``read``
     reads them).
     """
+    values = list(map(seen.get, cells, itertools.repeat(_UNSEEN)))
+    if _UNSEEN not in values:
+        return values
     missing = set(cells).difference(seen)
-    if missing:
-        if len(seen) + len(missing) > _REMEMBERED:
-            seen.clear()
-            missing = set(cells)
-        texts = list(missing)
-        values = read_many(texts) if read_many is not None and len(texts) > _MANY else None
-        if values is not None:
-            seen.update(zip(texts, values, strict=True))
-        else:
-            try:
-                for text in texts:
-                    seen[text] = read(text)
-            except StatementFormatError:
-                return None
+    if len(seen) + len(missing) > _REMEMBERED:
+        seen.clear()
+        missing = set(cells)
+    texts = list(missing)
+    read_all = read_many(texts) if read_many is not None and len(texts) > _MANY else None
+    if read_all is not None:
+        seen.update(zip(texts, read_all, strict=True))
+    else:
+        try:
+            for text in texts:
+                seen[text] = read(text)
+        except StatementFormatError:
+            return None
     return list(map(seen.__getitem__, cells))
 
 
+#: What :func:`remembered` finds for a cell it has not read yet.
+_UNSEEN: Final = object()
 #: From this many new cells on, :func:`remembered` reads them all at once.
 _MANY: Final = 8
 

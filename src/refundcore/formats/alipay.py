@@ -382,11 +382,11 @@ class _State(_ListReader):
                    ("refundcore.merchant_discount", _major(discount, exponent)))
                   for subsidy, discount in zip(subsidies, merchant, strict=True)]
         fees = list(map(operator.neg, fee))
-        built = list(zip(ids, kinds, received, itertools.repeat(self.currency), occurred,
+        built = zip(ids, kinds, received, itertools.repeat(self.currency), occurred,
                          references, _or_none(columns[at["商户订单号"]]), fees,
                          map(operator.sub, received, fees), itertools.repeat(None),
                          itertools.repeat(None), _or_none(business),
-                         map(operator.add, raw.rows(columns), extras), strict=False))
+                         map(operator.add, raw.rows(columns), extras), strict=False)
         if not self.out.add_all(built, ids):
             return False
         for name, gross, discount, sign in zip(business, received, merchant, signs,

@@ -186,12 +186,12 @@ class _State(_ListReader):
         raw = self.raw
         if raw is None:
             raw = self.raw = RawRows(header.columns)
-        built = list(zip(ids, kinds, map(operator.sub, income, expense),
+        built = zip(ids, kinds, map(operator.sub, income, expense),
                           itertools.repeat(self.currency), occurred, references,
                           _or_none(columns[at["商户订单号"]]), itertools.repeat(0),
                           map(operator.sub, income, expense), itertools.repeat(None),
                           itertools.repeat(None), _or_none(business), raw.rows(columns),
-                          strict=False))
+                          strict=False)
         if not self.out.add_all(built, ids):
             return False
         # (no row moves money both ways: a row counts on the side it moves money on)

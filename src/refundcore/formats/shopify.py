@@ -192,9 +192,9 @@ class _QuickExport:
         if "Checkout" in at:
             references = _or_none(columns[at["Checkout"]])
         ids = list(map("line-{}".format, lines))
-        rows = list(zip(ids, kinds, gross, itertools.repeat(currency), occurred, references,
+        rows = zip(ids, kinds, gross, itertools.repeat(currency), occurred, references,
                         _or_none(columns[at["Order"]]), fee, net, settled, payouts,
-                        _or_none(types), self.raw.rows(columns), strict=False))
+                        _or_none(types), self.raw.rows(columns), strict=False)
         return out.add_all(rows, ids)
 
 
@@ -471,9 +471,9 @@ class _QuickNodes:
         payouts = _tail_column(column.get("associatedPayout"), len(nodes))
         if occurred is None or kinds is None or orders is None or payouts is None:
             return False
-        rows = list(zip(ids, kinds, gross, itertools.repeat(currency), occurred, references,
+        rows = zip(ids, kinds, gross, itertools.repeat(currency), occurred, references,
                         orders, fee, net, itertools.repeat(None), payouts, raw_types,
-                        zip(*frozen, strict=True), strict=False))
+                        zip(*frozen, strict=True), strict=False)
         return out.add_all(rows, ids)
 
     def _amounts(

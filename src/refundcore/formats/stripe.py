@@ -361,10 +361,10 @@ class _QuickReport:
         if payouts is not None and not all(payouts):
             payouts = [payout or None for payout in payouts]
         raws = self.raw.rows(columns)
-        rows = list(zip(ids, kinds, gross, itertools.repeat(currency), created, references,
-                        itertools.repeat(None), fee, net, settled,
-                        itertools.repeat(None) if payouts is None else payouts,
-                        map(str.strip, types), raws))
+        rows = zip(ids, kinds, gross, itertools.repeat(currency), created, references,
+                   itertools.repeat(None), fee, net, settled,
+                   itertools.repeat(None) if payouts is None else payouts,
+                   map(str.strip, types), raws, strict=False)
         return out.add_all(rows, ids)
 
     def _currency(self, text: str) -> str | None:
