@@ -111,7 +111,22 @@ def test_rows_refuses_what_read_rows_refuses() -> None:
     with pytest.raises(StatementFormatError, match="iterable"):
         common.Rows(5, "x")
     assert common.Rows([], "x").next_row() is None
-    assert list(common.Rows(["a,b\n"], "x").blocks()) == [(range(1, 2), [["a", "b"]])]
+    assert [(lines, list(rows)) for lines, rows in common.Rows(["a,b\n"], "x").blocks()] == [
+        (range(1, 2), [["a", "b"]])]
+
+
+def test_column_blocks_read_as_rows() -> None:
+    """A block of plain lines comes as its columns, and reads as its rows all the same."""
+    reader = common.Rows("h,x\r\na,b\r\nc,d", "x")
+    assert reader.next_row() == (1, ["h", "x"])
+    ((lines, block),) = reader.blocks()
+    assert isinstance(block, common.ColumnBlock)
+    assert block.columns == [["a", "c"], ["b", "d"]]
+    assert (list(lines), len(block), block[1], list(block)) == (
+        [2, 3], 2, ["c", "d"], [["a", "b"], ["c", "d"]])
+    assert common.columns_of(block, 2) is block.columns
+    assert common.columns_of(block, 3) is None
+    assert common.columns_of([["a"], ["b", "c"]], 2) is None
 
 
 _DIGITS = st.text(alphabet=string.digits, min_size=2, max_size=2)

@@ -502,7 +502,7 @@ class Rows:
 
     def blocks(
         self, size: int = CHUNK, *, blank: Callable[[list[str]], bool] = is_blank
-    ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    ) -> Iterator[tuple[Sequence[int], Sequence[list[str]]]]:
         """The rest of the rows but the ``blank`` ones, ``size`` lines at a time, with their lines.
 
         ``blank`` says whether a row is left out; it must hold of an empty row
@@ -517,6 +517,11 @@ class Rows:
             block = list(itertools.islice(lines, size))
             if not block:
                 return
+            columns = self._columns(block)
+            if columns is not None and all(map(str.strip, columns[0])):
+                yield range(self.line + 1, self.line + 1 + len(block)), ColumnBlock(columns)
+                self.line += len(block)
+                continue
             rows = self._split(block)
             if rows is None:
                 try:
@@ -532,6 +537,33 @@ class Rows:
                 numbers, rows = _without_blank(numbers, rows, blank)
             if rows:
                 yield numbers, rows
+
+    def _columns(self, block: list[str]) -> list[list[str]] | None:
+        """The block's columns, when every line is plain and has the same cells; else ``None``.
+
+        Plain: no quote (where quotes count), NUL, line break inside or
+        overlong field, and not empty. Its cells are then what the csv module
+        splits, and splitting the whole block at once is quicker still than
+        :func:`split_lines`.
+        """
+        delimiter = self.dialect["delimiter"]
+        text = "".join(block)
+        if "\r" in text:
+            if text.count("\r") != text.count("\r\n"):
+                return None
+            text = text.replace("\r\n", "\n")
+        ends = text.endswith("\n")
+        if (text.count("\n") != len(block) - (not ends) or "\n\n" in text
+                or text.startswith("\n") or "\0" in text
+                or (self.dialect["quoting"] != csv.QUOTE_NONE and '"' in text)
+                or max(map(len, block)) > csv.field_size_limit()):
+            return None
+        delimiters = set(map(str.count, block, itertools.repeat(delimiter)))
+        if len(delimiters) != 1:
+            return None
+        width = delimiters.pop() + 1
+        cells = (text[:-1] if ends else text).replace("\n", delimiter).split(delimiter)
+        return [cells[index::width] for index in range(width)]
 
     def _split(self, block: list[str]) -> list[list[str]] | None:
         return split_lines(block, delimiter=self.dialect["delimiter"],
@@ -557,6 +589,41 @@ class Rows:
 
 
 _FIRST: Final = operator.itemgetter(0)
+
+
+class ColumnBlock(Sequence[list[str]]):
+    """A block of rows held as its columns (:meth:`Rows.blocks`); rows are made when read.
+
+    Attributes:
+        columns: The cells of each column, every column as long.
+    """
+
+    def __init__(self, columns: list[list[str]]) -> None:
+        self.columns = columns
+        self._rows: list[list[str]] | None = None
+
+    def _made(self) -> list[list[str]]:
+        if self._rows is None:
+            self._rows = list(map(list, zip(*self.columns, strict=True)))
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return iter(self._made())
+
+
+def columns_of(rows: Sequence[list[str]], width: int) -> list[Sequence[str]] | None:
+    """A block's columns, or ``None`` unless every row has ``width`` cells."""
+    if isinstance(rows, ColumnBlock):
+        return rows.columns if len(rows.columns) == width else None  # type: ignore[return-value]
+    if set(map(len, rows)) != {width}:
+        return None
+    return list(zip(*rows, strict=True))
 
 
 def _without_blank(

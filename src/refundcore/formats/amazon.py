@@ -26,6 +26,7 @@ from refundcore.formats._common import (
     StatementFormatError,
     TimeReader,
     check_currency,
+    columns_of,
     is_blank,
     minor_column,
     parse_date,
@@ -192,12 +193,13 @@ class _QuickComponents:
         self.days: dict[str, datetime] = {}
 
     def read(self, groups: dict[tuple[str, ...], _Group], lines: Sequence[int],
-             batch: list[list[str]]) -> bool:
+             batch: Sequence[list[str]]) -> bool:
         """Add the block's components to ``groups`` and say so, or add nothing (``False``)."""
-        if set(map(len, batch)) != {self.width}:
+        found = columns_of(batch, self.width)
+        if found is None:
             return False
-        rows = [list(map(str.strip, cells)) for cells in batch]
-        columns = list(zip(*rows, strict=True))
+        columns = [list(map(str.strip, cells)) for cells in found]
+        rows = list(zip(*columns, strict=True))
         at, summary = self.at, self.summary
         if set(columns[at["settlement-id"]]) != {summary.settlement}:
             return False
@@ -346,7 +348,7 @@ class _Group:
 
     __slots__ = ("components", "line", "values", "when")
 
-    def __init__(self, line: int, values: list[str], when: datetime) -> None:
+    def __init__(self, line: int, values: Sequence[str], when: datetime) -> None:
         self.line = line
         self.values = values
         self.when = when

@@ -42,6 +42,7 @@ from refundcore.formats._common import (
     Rows,
     StatementFormatError,
     check_currency,
+    columns_of,
     is_blank,
     minor_column,
     parse_money,
@@ -241,14 +242,14 @@ class _QuickEntries:
         self.times: dict[str, datetime] = {}
         self.dates: dict[str, date | None] = {}
 
-    def read(self, lines: Sequence[int], rows: list[list[str]], entries: list[LedgerEntry],
-             first_line: dict[str, int]) -> bool:
+    def read(self, lines: Sequence[int], rows: Sequence[list[str]],
+             entries: list[LedgerEntry], first_line: dict[str, int]) -> bool:
         """Add the block's entries and say so, or add nothing and say ``False``."""
         at = self.at
-        if set(map(len, rows)) != {self.width} or any(
-                name in at for name in ("settles_by", *_COMPONENTS)):
+        found = columns_of(rows, self.width)
+        if found is None or any(name in at for name in ("settles_by", *_COMPONENTS)):
             return False
-        columns = [list(map(str.strip, cells)) for cells in zip(*rows, strict=True)]
+        columns = [list(map(str.strip, cells)) for cells in found]
         ids = columns[at["id"]]
         fresh = set(ids)
         if not all(ids) or len(fresh) != len(ids) or not fresh.isdisjoint(first_line):

@@ -23,6 +23,7 @@ from refundcore.formats._common import (
     StatementFormatError,
     TimeReader,
     check_currency,
+    columns_of,
     freeze,
     is_blank,
     minor_column,
@@ -152,11 +153,12 @@ class _QuickExport:
         self.dates: dict[str, date | None] = {}
         self.kinds: dict[str, LineKind] = {}
 
-    def read(self, out: Collector, lines: Sequence[int], batch: list[list[str]]) -> bool:
+    def read(self, out: Collector, lines: Sequence[int], batch: Sequence[list[str]]) -> bool:
         """Add the chunk's lines to ``out`` and say so, or add nothing and say ``False``."""
-        if set(map(len, batch)) != {self.width}:
+        found = columns_of(batch, self.width)
+        if found is None:
             return False
-        columns = [list(map(str.strip, cells)) for cells in zip(*batch, strict=True)]
+        columns = [list(map(str.strip, cells)) for cells in found]
         at = self.at
         currencies = set(columns[at["Currency"]])
         currency = currencies.pop() if len(currencies) == 1 else None

@@ -22,6 +22,7 @@ from refundcore.formats._common import (
     StatementFormatError,
     TimeReader,
     check_currency,
+    columns_of,
     freeze,
     from_unix,
     is_blank,
@@ -286,7 +287,7 @@ _KINDS_KEPT: Final = 256
 _CSV_TIMES: Final = (LOCAL, LOCAL_MINUTES, ISO)
 
 
-def _filled(columns: list[tuple[str, ...]], index: int | None) -> list[Any] | None:
+def _filled(columns: list[Sequence[str]], index: int | None) -> list[Any] | None:
     """The column's cells stripped (``None`` when there is no column)."""
     return None if index is None else list(map(str.strip, columns[index]))
 
@@ -317,11 +318,11 @@ class _QuickReport:
                                     column="available_on_utc", expected="", optional=True,
                                     dates=True)
 
-    def read(self, out: Collector, batch: list[list[str]]) -> bool:
+    def read(self, out: Collector, batch: Sequence[list[str]]) -> bool:
         """Add the chunk's lines to ``out`` and say so, or add nothing and say ``False``."""
-        if set(map(len, batch)) != {self.width}:
+        columns = columns_of(batch, self.width)
+        if columns is None:
             return False
-        columns = list(zip(*batch, strict=True))
         at = self.at
         currencies = set(columns[at["currency"]])
         currency = self._currency(currencies.pop()) if len(currencies) == 1 else None

@@ -22,6 +22,7 @@ from refundcore.formats._common import (
     CHINA,
     LOCAL,
     Collector,
+    ColumnBlock,
     Header,
     OnInvalid,
     ParseResult,
@@ -31,6 +32,7 @@ from refundcore.formats._common import (
     TimeReader,
     check_currency,
     checked_lines,
+    columns_of,
     gc_paused,
     is_blank,
     minor_column,
@@ -192,12 +194,14 @@ def _parse(data: object, out: Collector) -> ParseResult:
         start = 0
         if title is None:
             # the detail rows run up to the summary title (a block the quick way if it can)
-            firsts = list(map(_FIRST, batch))
+            firsts = batch.columns[0] if isinstance(batch, ColumnBlock) else list(
+                map(_FIRST, batch))
             end = firsts.index(_SUMMARY_TITLE) if _SUMMARY_TITLE in firsts else len(batch)
             if bill.currency is None and end:  # the first row sets the bill's currency
                 detail(lines[0], batch[0])
                 start = 1
-            if end > start and bill.block(batch[start:end]):
+            whole = start == 0 and end == len(batch)
+            if end > start and bill.block(batch if whole else batch[start:end]):
                 start = end
                 last = lines[end - 1]
         for line, cells in zip(lines[start:], batch[start:], strict=True):
@@ -369,7 +373,7 @@ class _Bill:
         except StatementFormatError as error:  # every check names its cell so
             self.out.reject(error, tuple(pairs))
 
-    def block(self, rows: list[list[str]]) -> bool:
+    def block(self, rows: Sequence[list[str]]) -> bool:
         """Take a block of plain payment and refund rows a column at a time, or do nothing.
 
         Plain: the header's width, every cell with its backtick, SUCCESS or
@@ -379,15 +383,16 @@ class _Bill:
         and sums :meth:`_line` would give; ``False`` (nothing done) otherwise.
         """
         currency, shift, at = self.currency, self.shift, self.at
-        if currency is None or set(map(len, rows)) != {self.width}:
+        found = columns_of(rows, self.width)
+        if currency is None or found is None:
             return False
         try:
-            heads = list(map(_FIRST, itertools.chain.from_iterable(rows)))
+            heads = list(map(_FIRST, itertools.chain.from_iterable(found)))
         except IndexError:  # an empty cell
             return False
         if heads.count("`") != len(heads):
             return False
-        columns = [list(map(_UNTICKED, cells)) for cells in zip(*rows, strict=True)]
+        columns = [list(map(_UNTICKED, cells)) for cells in found]
         statuses = columns[self.i_status]
         if not set(statuses) <= {"SUCCESS", "REFUND"}:
             return False
