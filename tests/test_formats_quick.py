@@ -270,8 +270,8 @@ def test_checked_entries_equal_the_constructor(rows: list[dict[str, Any]]) -> No
                "payout_reference": row["payout_reference"], "components": (),
                "source_event_id": row["raw_type"]}
               for row, kind in zip(rows, itertools.cycle(EntryKind), strict=False)]
-    built = ledger_csv.checked_entries(
-        [tuple(entry[name] for name in LedgerEntry.TUPLE_FIELDS) for entry in fields])
+    built = ledger_csv._checked_entries(
+        [tuple(entry[name] for name in ledger_csv._ENTRY_FIELDS) for entry in fields])
     expected = [LedgerEntry(**entry) for entry in fields]
     assert built == expected
     assert all(type(entry) is LedgerEntry for entry in built)

@@ -276,7 +276,7 @@ class _QuickEntries:
         optional = [itertools.repeat(None) if name not in at else
                     [cell or None for cell in columns[at[name]]] for name in _OPTIONAL]
         order, reference, payout, source = optional
-        entries += checked_entries(zip(ids, kinds, amounts, itertools.repeat(currency),
+        entries += _checked_entries(zip(ids, kinds, amounts, itertools.repeat(currency),
                                        occurred, order, reference, fees, settles, payout,
                                        itertools.repeat(()), source, strict=False))
         first_line.update(zip(ids, lines, strict=True))
@@ -307,8 +307,15 @@ _ENTRY_TWIN: Final = type(
 )
 
 
-def checked_entries(rows: Iterable[tuple[Any, ...]]) -> list[LedgerEntry]:
-    """Entries from rows laid out as :attr:`LedgerEntry.TUPLE_FIELDS`, every field checked.
+#: The fields of a row for :func:`_checked_entries`, in order (``settles_by`` is ``None``).
+_ENTRY_FIELDS: Final = (
+    "id", "kind", "amount_minor", "currency", "occurred_at", "order_id", "reference",
+    "fee_minor", "settles_on", "payout_reference", "components", "source_event_id",
+)
+
+
+def _checked_entries(rows: Iterable[tuple[Any, ...]]) -> list[LedgerEntry]:
+    """Entries from rows laid out as :data:`_ENTRY_FIELDS`, every field already checked.
 
     For this reader's own rows only (see :func:`refundcore.formats._common.checked_lines`);
     ``settles_by`` is ``None``. The entries equal those the constructor builds.
