@@ -378,6 +378,25 @@ def test_bad_refund_cell_on_payment_row_still_named() -> None:
     assert (error.line, error.column, error.value) == (2, "退款金额", "5.0x")
 
 
+@pytest.mark.parametrize("coupon", ["0.00", "1.00"], ids=["plain", "with-coupon"])
+@pytest.mark.parametrize("column", ["申请退款金额", "充值券退款金额"])
+def test_bad_unsummed_refund_cell_on_payment_row_refused(column: str, coupon: str) -> None:
+    """Every refund-side cell of a payment row must be an amount, not only 退款金额.
+
+    Found on a real bill: the gunsluo/wechatpay-go test bill (``tradebill_test.go`` at
+    599175d35ca6293ec22478e263fd538eff077603, a 2021 ALL bill damaged on purpose) has
+    ``a0.00`` in a SUCCESS row's 申请退款金额, which was read as if it were not there.
+    Layout as that bill's; values invented. Plain payments and those with a coupon are
+    read by different paths, so both are pinned.
+    """
+    ordered = str(Decimal("20.00") + Decimal(coupon))
+    good = payment(1, "20.00", "0.12000", 代金券金额=coupon, 订单金额=ordered)
+    summary = {"总交易单数": "1", "应结订单总金额": "20.00", "订单总金额": ordered}
+    assert len(parse_wechatpay(bill([good], summary=summary)).lines) == 1
+    error = error_of(bill([good | {column: "a0.00"}], summary=summary))
+    assert (error.line, error.column, error.value) == (2, column, "a0.00")
+
+
 #: The 2014-17 layout (企业红包 columns), header and summary titles verbatim from WeChat Pay's
 #: downloadbill documentation (https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6,
 #: as quoted in public SDK tests of it); 24 columns, LF line ends, summary after the rows.
