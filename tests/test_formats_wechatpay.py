@@ -397,6 +397,24 @@ def test_bad_unsummed_refund_cell_on_payment_row_refused(column: str, coupon: st
     assert (error.line, error.column, error.value) == (2, column, "a0.00")
 
 
+def test_unreadable_summary_figure_is_a_rejected_row() -> None:
+    """In collect mode a summary amount that is not a number is rejected; the rows are kept.
+
+    Found on a real bill: the gunsluo/wechatpay-go test bill (``tradebill_test.go`` at
+    599175d35ca6293ec22478e263fd538eff077603) with ``a0.00`` as 申请退款总金额 ended the
+    parse in collect mode, while ``a3`` as 总交易单数 was a rejected row. Layout as that
+    bill's; values invented.
+    """
+    rows = [payment(1, "20.00", "0.12000")]
+    summary = {"总交易单数": "1", "应结订单总金额": "20.00", "申请退款总金额": "a0.00"}
+    result = parse_wechatpay(bill(rows, summary=summary), on_invalid="collect")
+    assert len(result.lines) == 1
+    assert [(r.line, r.column, r.value) for r in result.rejected] == [
+        (4, "申请退款总金额", "a0.00")]
+    error = error_of(bill(rows, summary=summary))
+    assert (error.line, error.column, error.value) == (4, "申请退款总金额", "a0.00")
+
+
 #: The 2014-17 layout (企业红包 columns), header and summary titles verbatim from WeChat Pay's
 #: downloadbill documentation (https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6,
 #: as quoted in public SDK tests of it); 24 columns, LF line ends, summary after the rows.

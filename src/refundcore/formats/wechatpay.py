@@ -553,7 +553,11 @@ class _Bill:
                 computed: object = self.count
                 equal = _count(text) == self.count
             else:
-                stated_fine = parse_fine(text, currency, fmt=_FMT, line=line, column=name)
+                try:
+                    stated_fine = parse_fine(text, currency, fmt=_FMT, line=line, column=name)
+                except StatementFormatError as error:  # a figure, not the file's structure
+                    self.out.reject(error, tuple(row.items()))
+                    continue
                 scale = max(stated_fine.scale, _SCALE)
                 total = self.sums.get(detail, 0) * 10 ** (scale - _SCALE)
                 equal = stated_fine.units * 10 ** (scale - stated_fine.scale) == total
