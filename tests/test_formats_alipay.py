@@ -138,9 +138,10 @@ def test_totals_checked(old: str, new: str, line: int, column: str) -> None:
     assert [(r.line, r.column) for r in result.rejected] == [(line, column)]
 
 
-#: The other totals wording, as two public sources quote real downloads: a 2019 model class
-#: (lxt, ``com/lxt/lxtpay/module/alipay/model/AliPayBillDetailSummaryModel.java``:
-#: "#交易合计：4笔，交易金额共0.08元，优惠金额共0.00元") and a 2020 tool rewriting a real
+#: The other totals wording, as two public Java sources quote real downloads (the search
+#: index holds both files but names no repository for them): a 2019 model class
+#: ``com/lxt/lxtpay/module/alipay/model/AliPayBillDetailSummaryModel.java``
+#: ("#交易合计：4笔，交易金额共0.08元，优惠金额共0.00元") and a 2020 tool rewriting a real
 #: ``..._20200925_业务明细`` file, which sums 订单金额 and 订单金额 - 商家实收 for them.
 ORDERED_WORDING = FIXTURE.replace(
     "#交易合计：4笔，商家实收共201.90元，商家优惠共6.00元",
