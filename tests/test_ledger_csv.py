@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 
+from budget import examples
 from refundcore.formats import (
     LEDGER_COLUMNS,
     LedgerFormatError,
@@ -198,7 +199,7 @@ def test_format_refuses_anything_but_entries() -> None:
         format_ledger_csv(["E1"])  # type: ignore[list-item]
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(ledgers())
 def test_round_trip_is_exact(ledger_entries: list[LedgerEntry]) -> None:
     """Entries written as a ledger CSV and read back are equal, field by field and in order."""

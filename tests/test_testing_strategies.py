@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import (
     Inspection,
     LedgerEntry,
@@ -32,7 +33,7 @@ from refundcore.testing import assert_reconciles
 from refundcore.testing import strategies as rs
 from refundcore.testing._hypothesis import _hypothesis_setup_hook
 
-FEW = settings(max_examples=30, deadline=None)
+FEW = settings(max_examples=examples(30), deadline=None)
 ORDER = Order(id="O1", customer_id="C1", currency="CNY",
               placed_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
               lines=(OrderLine(id="L1", sku="S", quantity=1,
@@ -95,7 +96,7 @@ def test_requests_fit_their_order(data: st.DataObject) -> None:
         assert found.quantity_accepted <= found.quantity_received
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rs.event_streams(max_cases=3, max_events=40))
 def test_event_streams_are_accepted_by_the_charts(events: tuple) -> None:  # type: ignore[type-arg]
     """Every event of a stream is accepted, through the charts and through the tables."""
@@ -134,7 +135,7 @@ def test_a_derived_statement_reconciles(ledger: tuple[LedgerEntry, ...]) -> None
     assert_reconciles(ledger, rs.derived_statement(ledger))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(rs.planted_statements(max_entries=10, max_discrepancies=4))
 def test_default_rules_find_exactly_what_was_planted(case: rs.PlantedStatement) -> None:
     """Reconciliation reports each planted discrepancy as one break, and nothing else."""
