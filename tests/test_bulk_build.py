@@ -32,7 +32,7 @@ AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 KINDS = {
     LedgerEntry: (
         lambda i: (f"E{i}", "sale", 9900, "CNY", AT, "O1", f"T{i}", 59, date(2026, 10, 3),
-                   None, (), None),
+                   None, (), None, date(2026, 10, 5)),
         valid_ledger_rows(), LEDGER_BAD, _ledger_fast, _ledger_slow,
     ),
     StatementLine: (

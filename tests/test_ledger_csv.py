@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date, datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
@@ -191,6 +192,20 @@ def test_format_writes_the_documented_header() -> None:
                            occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
                            components=((Component.TAX, 1),))
     assert format_ledger_csv([with_tax]).splitlines()[0].endswith(",component_tax")
+
+
+def test_settlement_windows_are_kept_and_a_file_without_them_still_reads() -> None:
+    """settles_by is written and read back; a file from before the column reads without it."""
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    window = LedgerEntry(id="E1", kind=EntryKind.SALE, amount_minor=100, currency="CNY",
+                         occurred_at=at, settles_on=date(2026, 1, 8),
+                         settles_by=date(2026, 1, 16))
+    text = format_ledger_csv([window])
+    assert text.splitlines()[0].endswith(",settles_by")
+    assert parse_ledger_csv(text).entries == (window,)
+    (old,) = parse_ledger_csv(
+        ledger("E1,sale,1.00,CNY,2026-01-01T00:00:00Z,,,,2026-01-08")).entries
+    assert old == attrs.evolve(window, settles_by=None)
 
 
 def test_format_refuses_anything_but_entries() -> None:
