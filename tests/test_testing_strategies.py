@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from budget import examples
 from refundcore import (
     Inspection,
+    InvalidOption,
     LedgerEntry,
     Money,
     Order,
@@ -170,9 +171,11 @@ def test_planted_statements_plant_only_the_categories_asked(case: rs.PlantedStat
     lambda: rs.return_requests(ORDER, reasons=["late"]),
 ])
 def test_bad_options_are_refused(make) -> None:  # type: ignore[no-untyped-def]
-    """A malformed option raises ValueError at once, naming it."""
-    with pytest.raises(ValueError, match=r"must|above|nothing"):
+    """A malformed option raises InvalidOption (a ValueError) at once, naming it."""
+    with pytest.raises(ValueError, match=r"must|above|nothing") as caught:
         make()
+    assert isinstance(caught.value, InvalidOption)
+    assert caught.value.field in str(caught.value)
 
 
 TYPES = [Money, Order, OrderLine, Tender, Refund, Shipment, ReturnRequest, Inspection,
