@@ -458,6 +458,8 @@ class ReturnCase(_Case):
             UnknownState: ``state`` is no state of :class:`ReturnLifecycle`.
             InvalidRecord: ``state`` is not where the history leads.
             InvalidTransition: the history holds an event the chart forbids.
+            InvalidArgument: the history holds something that is not an event,
+                or does not start with :class:`Requested` (also a ``TypeError``).
         """
         events = list(history)
         for index, fact in enumerate(events):
