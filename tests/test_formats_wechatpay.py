@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.formats import StatementFormatError, parse_wechatpay, wechatpay_exact_fee
 from refundcore.money import FineMoney
 from refundcore.reconcile import LineKind, StatementLine
@@ -111,7 +112,7 @@ def test_carry_differs_from_per_line_rounding() -> None:
     assert [line.net_minor for line in lines] == [82, 83, 82]
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(st.lists(st.integers(-99999, 99999), min_size=1, max_size=12))
 def test_carry_total_is_rounded_exact_total(fees: list[int]) -> None:
     """Whatever the fees, the lines add up to the HALF_UP-rounded exact total, never off by 1/2."""

@@ -16,13 +16,14 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import LineKind, Reconciliation, StatementLine, reconcile
 from refundcore.reconcile import _rules as rules_module
 from refundcore.reconcile._work import LEDGER_FLOW_BY_ID, LINE_FLOW_BY_ID, Work
 from strategies_reconcile import messy
 
-PROPERTY = settings(max_examples=200, deadline=None)
+PROPERTY = settings(max_examples=examples(200), deadline=None)
 
 
 @st.composite
