@@ -36,12 +36,14 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src benchmarks
 
-# Long property runs (marked slow) run in CI, or locally with `make test SLOW=1`.
+# Long property runs (marked slow) run in CI, or locally with `make test SLOW=1`; so does
+# every example of every property (the ci Hypothesis profile; a local run tries a fifth).
 PYTEST_MARKS := $(if $(or $(CI),$(SLOW)),,-m "not slow")
+PYTEST_PROFILE := $(if $(SLOW),HYPOTHESIS_PROFILE=ci)
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/coverage erase
-	$(BIN)/coverage run -m pytest -q $(PYTEST_MARKS)
+	$(PYTEST_PROFILE) $(BIN)/coverage run -m pytest -q $(PYTEST_MARKS)
 	$(BIN)/coverage report --fail-under=95
 
 ## make docs: the Sphinx site, warnings as errors

@@ -37,6 +37,8 @@ def entries(draw: st.DrawFn, ident: str | None = None) -> LedgerEntry:
     """One ledger entry, every optional field present or not, components in Component order."""
     chosen = draw(st.lists(st.sampled_from(list(Component)), unique=True, max_size=3))
     components = tuple((c, draw(minor)) for c in Component if c in chosen)
+    settles_on = draw(dates)
+    window = None if settles_on is None else draw(st.none() | st.integers(0, 30))
     return LedgerEntry(
         id=ident if ident is not None else draw(texts),
         kind=draw(st.sampled_from(list(EntryKind))),
@@ -46,10 +48,11 @@ def entries(draw: st.DrawFn, ident: str | None = None) -> LedgerEntry:
         order_id=draw(optional_texts),
         reference=draw(optional_texts),
         fee_minor=draw(minor),
-        settles_on=draw(dates),
+        settles_on=settles_on,
         payout_reference=draw(optional_texts),
         components=components,
         source_event_id=draw(optional_texts),
+        settles_by=None if window is None else settles_on + timedelta(days=window),  # type: ignore[operator]
     )
 
 

@@ -63,10 +63,13 @@ def valid_ledger_rows(draw: st.DrawFn) -> tuple[Any, ...]:
     if draw(st.integers(0, 9)) == 0:  # Money amounts: built by the constructor path
         amount = Money.from_minor(amount, currency)
     components = draw(st.sampled_from([(), ((Component.GOODS, 5),), {Component.TAX: 1}]))
+    settles_on = draw(st.none() | st.dates(max_value=date(9000, 1, 1)))
+    window = None if settles_on is None else draw(st.none() | st.integers(0, 30))
     return (
         draw(texts), draw(st.sampled_from([kind, kind.value])), amount, currency,
         draw(datetimes), draw(optional_texts), draw(optional_texts), fee,
-        draw(st.none() | st.dates()), draw(optional_texts), components, draw(optional_texts),
+        settles_on, draw(optional_texts), components, draw(optional_texts),
+        None if window is None else settles_on + timedelta(days=window),  # type: ignore[operator]
     )
 
 
@@ -109,6 +112,8 @@ LEDGER_BAD: tuple[list[Any], ...] = (
     _OPTIONAL_BAD, _INT_BAD, _DATE_BAD, _OPTIONAL_BAD,
     [((Component.GOODS, 1.0),), "goods", ((Component.TAX, 1), (Component.TAX, 2)), 5],
     _OPTIONAL_BAD,
+    # (a date before settles_on, or any date without one: see test_ledger_entry.py)
+    _DATE_BAD,
 )
 STATEMENT_BAD: tuple[list[Any], ...] = (
     _TEXT_BAD, _LINE_KIND_BAD, _INT_BAD, _CURRENCY_BAD, _DATETIME_BAD, _OPTIONAL_BAD,

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import CurrencyMismatch, InvalidRecord, Money
 from refundcore.balances import Balance, balance, by_order, by_period, settlement_month
 from refundcore.ledger import EntryKind, LedgerEntry
@@ -76,7 +77,7 @@ def test_groups_partition_the_entries(entries, random):
                                  and e.currency == code])
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(scenarios(), st.sampled_from([SettlementTerms(), SettlementTerms(commission_rate="0.1")]))
 def test_per_order_balances_add_up_to_the_ledger(scenario, terms):
     """The per-order balances of a posted ledger add up to its balance, per currency."""

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import InvalidRecord, Money
 from refundcore.ledger import LedgerEntry, _bulk_build, _ledger_fast, _ledger_slow
 from refundcore.reconcile import StatementLine
@@ -31,7 +32,7 @@ AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 KINDS = {
     LedgerEntry: (
         lambda i: (f"E{i}", "sale", 9900, "CNY", AT, "O1", f"T{i}", 59, date(2026, 10, 3),
-                   None, (), None),
+                   None, (), None, date(2026, 10, 5)),
         valid_ledger_rows(), LEDGER_BAD, _ledger_fast, _ledger_slow,
     ),
     StatementLine: (
@@ -58,7 +59,7 @@ def test_each_bad_value_is_refused_as_the_constructor_refuses_it(cls, field, val
 
 
 @CLASSES
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(data=st.data())
 def test_from_tuples_refuses_a_bad_row_as_its_constructor_does(cls, data):
     """A spoilt row fails with the error (row, reason, field, id, value) building it alone gives."""
@@ -67,7 +68,7 @@ def test_from_tuples_refuses_a_bad_row_as_its_constructor_does(cls, data):
 
 
 @CLASSES
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(data=st.data())
 def test_from_tuples_builds_any_valid_rows_as_the_constructor_does(cls, data):
     """Valid rows of every sort, plain or unusual, build the records the constructor path builds."""
@@ -75,7 +76,7 @@ def test_from_tuples_builds_any_valid_rows_as_the_constructor_does(cls, data):
 
 
 @CLASSES
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(data=st.data())
 def test_collect_mode_rejects_each_bad_row_with_its_own_error(cls, data):
     """Collecting problems rejects exactly the bad rows, each with its error, builds the rest."""

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
+from budget import examples
 from refundcore.dataframes import (
     from_pandas,
     from_polars,
@@ -45,7 +46,7 @@ def line(ident: str = "S1", **fields: object) -> StatementLine:
     return StatementLine(**values)  # type: ignore[arg-type]
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(ledgers(), statements())
 def test_pandas_round_trip_is_exact(
     ledger: list[LedgerEntry], statement: list[StatementLine],
@@ -56,7 +57,7 @@ def test_pandas_round_trip_is_exact(
                        kind=StatementLine) == tuple(statement)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(ledgers(), statements())
 def test_polars_round_trip_is_exact(
     ledger: list[LedgerEntry], statement: list[StatementLine],

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from functools import cache
 
 import pytest
 
@@ -16,12 +17,13 @@ from refundcore.reconcile import Reconciliation
 from refundcore.testing import SimulatedMonth, simulate_months
 
 
-def _closed(orders: int, seed: int = 0) -> list[tuple[SimulatedMonth, Reconciliation]]:
+@cache  # the same two months are checked by several tests
+def _closed(orders: int, seed: int = 0) -> tuple[tuple[SimulatedMonth, Reconciliation], ...]:
     closed: list[tuple[SimulatedMonth, Reconciliation]] = []
     for month in simulate_months(orders=orders, seed=seed):
         carried = closed[-1][1].open_items if closed else ()
         closed.append((month, month.reconcile(open_items=carried)))
-    return closed
+    return tuple(closed)
 
 
 def test_demo_prints_two_closed_months_on_one_screen(capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,11 +31,11 @@ def test_demo_prints_two_closed_months_on_one_screen(capsys: pytest.CaptureFixtu
 
     December's part says how many of November's open items cleared as timing.
     """
-    assert _cli.main(["demo", "--orders", "400", "--seed", "2"]) == 0
+    assert _cli.main(["demo", "--orders", "300", "--seed", "4"]) == 0
     out = capsys.readouterr().out
-    (november, first), (december, second) = _closed(400, seed=2)
+    (november, first), (december, second) = _closed(300, seed=4)
     assert out.startswith("refundcore demo: two simulated months closed with carry-over "
-                          "(2026-11 and 2026-12, seed 2)\n")
+                          "(2026-11 and 2026-12, seed 4)\n")
     november_part, december_part = out.split("== 2026-12 ==\n")
     assert "== 2026-11 ==\n" in november_part
     for part, month, result in ((november_part, november, first),
@@ -137,6 +139,7 @@ def test_importing_the_main_module_runs_nothing() -> None:
     assert module.main is _cli.main
 
 
+@pytest.mark.slow  # a process of its own: CI runs it
 def test_demo_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
     """``python -m refundcore demo | true``: a reader gone before the report, no traceback."""
     piped = subprocess.run(
@@ -230,6 +233,7 @@ def test_progress_goes_to_standard_error_only_when_it_is_a_terminal(
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.slow  # the full-size demo: CI runs it
 def test_the_readme_excerpt_of_the_demo_is_what_the_demo_prints() -> None:
     """Each run of lines in README's demo excerpt (between ``...`` lines) is in the real output."""
     from pathlib import Path

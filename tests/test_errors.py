@@ -16,12 +16,15 @@ from refundcore import (
     CurrencyMismatch,
     InvalidAmount,
     InvalidArgument,
+    InvalidOption,
     InvalidRecord,
     InvalidTransition,
+    MemoryCaseStore,
     Money,
     Order,
     OrderLine,
     Reason,
+    ReentrantCall,
     RefundcoreError,
     RefundMethod,
     ReturnLine,
@@ -32,11 +35,23 @@ from refundcore import (
     UnknownState,
     errors,
 )
-from refundcore.lifecycle import OrderPaid, replay_many
+from refundcore.lifecycle import (
+    OrderCase,
+    OrderPaid,
+    OrderRefunds,
+    ReturnCase,
+    ReturnLifecycle,
+    diagram,
+    overdue,
+    refund_on_scan,
+    replay_many,
+)
 from refundcore.policy import ReturnPolicy, quote_refund, split_refund
 from refundcore.posting import SettlementTerms
 from refundcore.reconcile import many_to_one, reconcile, tolerance
+from refundcore.sqlite import SQLiteCaseStore
 from refundcore.testing import simulate
+from strategies_lifecycle import T0, Script
 
 
 @pytest.mark.parametrize(
@@ -55,6 +70,8 @@ from refundcore.testing import simulate
         (AmountOutOfRange, OverflowError),
         (AmountOutOfRange, InvalidAmount),
         (InvalidArgument, TypeError),
+        (InvalidOption, ValueError),
+        (ReentrantCall, RuntimeError),
         (UnknownLine, KeyError),
     ],
 )
@@ -179,6 +196,30 @@ MISUSES = {
     "replay an order event": (lambda: replay_many([OrderPaid(
         id="p", case_id="R1", at=datetime(2026, 11, 1, tzinfo=timezone.utc), actor="buyer")]),
         InvalidArgument),
+    "apply a name instead of an event": (
+        lambda: ReturnCase.open(Script().requested()).apply("approve"), InvalidArgument),
+    "open a case on an approval": (lambda: ReturnCase.open(Script().approved()), InvalidArgument),
+    "replay nothing": (lambda: ReturnCase.replay([]), InvalidArgument),
+    "restore a history without its request": (
+        lambda: ReturnCase.restore("requested", [Script().approved()]), InvalidArgument),
+    "open an order case on an id": (lambda: OrderCase.open("O1"), InvalidArgument),
+    "apply a return event to an order": (
+        lambda: OrderCase.open(_order()).apply(Script("O-1").approved()), InvalidArgument),
+    "order refunds on an id": (lambda: OrderRefunds("O-1"), InvalidArgument),
+    "order refunds left for an id": (lambda: OrderRefunds(_order()).left_for("R1"),
+                                     InvalidArgument),
+    "overdue of an id": (lambda: overdue(["R1"], T0), InvalidArgument),
+    "refund on scan of an id": (lambda: refund_on_scan(
+        "R1", Script().received(), order=_order(), quote=None, now=T0), InvalidArgument),
+    "refund on scan of an approval": (lambda: refund_on_scan(
+        ReturnCase.open(Script().requested()), Script().approved(), order=_order(),
+        quote=None, now=T0), InvalidArgument),
+    "diagram of an object": (lambda: diagram(object), InvalidOption),
+    "diagram as svg": (lambda: diagram(ReturnLifecycle, format="svg"), InvalidOption),
+    "save a case in memory": (lambda: MemoryCaseStore().save(
+        ReturnCase.open(Script().requested()), expected_version=0), InvalidArgument),
+    "save a case in SQLite": (lambda: SQLiteCaseStore(":memory:").save(
+        ReturnCase.open(Script().requested()), expected_version=0), InvalidArgument),
 }
 
 

@@ -138,6 +138,43 @@ def test_totals_checked(old: str, new: str, line: int, column: str) -> None:
     assert [(r.line, r.column) for r in result.rejected] == [(line, column)]
 
 
+#: The other totals wording, as two public Java sources quote real downloads (the search
+#: index holds both files but names no repository for them): a 2019 model class
+#: ``com/lxt/lxtpay/module/alipay/model/AliPayBillDetailSummaryModel.java``
+#: ("#交易合计：4笔，交易金额共0.08元，优惠金额共0.00元") and a 2020 tool rewriting a real
+#: ``..._20200925_业务明细`` file, which sums 订单金额 and 订单金额 - 商家实收 for them.
+ORDERED_WORDING = FIXTURE.replace(
+    "#交易合计：4笔，商家实收共201.90元，商家优惠共6.00元",
+    "#交易合计：4笔，交易金额共207.90元，优惠金额共6.00元",
+).replace(
+    "#退款合计：2笔，商家实收退款共-49.90元，商家优惠退款共0.00元",
+    "#退款合计：2笔，交易退款金额共-49.90元，优惠退款金额共0.00元",
+)
+
+
+def test_totals_in_order_amount_wording() -> None:
+    """Totals written as 交易金额 / 优惠金额 are read and checked against 订单金额 and its discount.
+
+    Layout of the public sources named above, values invented (the fixture's rows).
+    """
+    assert parse_alipay(ORDERED_WORDING).lines == parse_alipay(FIXTURE).lines
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column"),
+    [
+        ("交易金额共207.90元", "交易金额共201.90元", "订单金额（元）"),
+        ("优惠金额共6.00元", "优惠金额共0.00元", "订单金额（元） - 商家实收（元）"),
+        ("交易退款金额共-49.90元", "交易退款金额共-49.80元", "订单金额（元）"),
+    ],
+)
+def test_totals_in_order_amount_wording_checked(old: str, new: str, column: str) -> None:
+    """A 交易金额 / 优惠金额 figure that disagrees with the rows is a rejected totals line."""
+    result = parse_alipay(ORDERED_WORDING.replace(old, new), on_invalid="collect")
+    assert len(result.lines) == 6
+    assert [(r.column, r.value) for r in result.rejected] == [(column, new[new.index("共") + 1:-1])]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.formats import (
     ParseResult,
     StatementFormatError,
@@ -42,7 +43,7 @@ OBJECTS: dict[str, tuple[Callable[..., ParseResult], Any]] = {
         parse_shopify_api, json.loads((HERE / "shopify_balance_transactions.json").read_text())
     ),
 }
-FUZZ = settings(max_examples=120, deadline=None,
+FUZZ = settings(max_examples=examples(120), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # Characters that matter to these layouts, mixed with anything else.

@@ -18,6 +18,7 @@ from benchmarks import bench_formats as bench
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.currencies import CURRENCIES
 from refundcore.formats import (
     LedgerParseResult,
@@ -46,7 +47,7 @@ def _csv_rows(line: str) -> list[list[str]] | None:
 
 
 @given(st.lists(st.text(alphabet='ab ,"\r\n\0#`', max_size=12), min_size=1, max_size=6))
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 def test_split_lines_as_csv(block: list[str]) -> None:
     """split_lines gives each line's row as the csv module splits it, or declines."""
     rows = common.split_lines(block)
@@ -203,7 +204,7 @@ _AMOUNTS = st.one_of(
 
 @pytest.mark.parametrize("currency", ["CNY", "JPY", "BHD"])
 @given(cells=st.lists(_AMOUNTS, min_size=1, max_size=10))
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 def test_minor_column_as_parse_money(currency: str, cells: list[str]) -> None:
     """A column of amounts reads as parse_money reads each cell, or is declined."""
     minor = common.minor_column(cells, CURRENCIES[currency])
@@ -327,7 +328,7 @@ def _slowly(readers: list[tuple[type, str]]) -> ExitStack:
 
 @pytest.mark.parametrize("name", sorted(_QUICK))
 @given(data=st.data())
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 def test_quick_way_reads_as_the_row_way(name: str, data: st.DataObject) -> None:
     """With any cell changed, a statement parses to the same lines, rejections and errors."""
     parse, make, readers, delimiter = _QUICK[name]
@@ -369,7 +370,7 @@ _NODE_JUNK: list[Any] = [*_JUNK, None, 5, 1.5, True, [], {"amount": "1.00", "cur
 
 
 @given(data=st.data())
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 def test_quick_graphql_reads_as_node_by_node(data: st.DataObject) -> None:
     """With any value changed, GraphQL nodes parse to the same lines, rejections and errors."""
     nodes = _nodes(20)

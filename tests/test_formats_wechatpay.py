@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.formats import StatementFormatError, parse_wechatpay, wechatpay_exact_fee
 from refundcore.money import FineMoney
 from refundcore.reconcile import LineKind, StatementLine
@@ -111,7 +112,7 @@ def test_carry_differs_from_per_line_rounding() -> None:
     assert [line.net_minor for line in lines] == [82, 83, 82]
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(st.lists(st.integers(-99999, 99999), min_size=1, max_size=12))
 def test_carry_total_is_rounded_exact_total(fees: list[int]) -> None:
     """Whatever the fees, the lines add up to the HALF_UP-rounded exact total, never off by 1/2."""
@@ -376,6 +377,43 @@ def test_bad_refund_cell_on_payment_row_still_named() -> None:
     row = payment(1, "20.00", "0.12000", 退款金额="5.0x")
     error = error_of(bill([row], summary={"总交易单数": "1"}))
     assert (error.line, error.column, error.value) == (2, "退款金额", "5.0x")
+
+
+@pytest.mark.parametrize("coupon", ["0.00", "1.00"], ids=["plain", "with-coupon"])
+@pytest.mark.parametrize("column", ["申请退款金额", "充值券退款金额"])
+def test_bad_unsummed_refund_cell_on_payment_row_refused(column: str, coupon: str) -> None:
+    """Every refund-side cell of a payment row must be an amount, not only 退款金额.
+
+    Found on a real bill: the gunsluo/wechatpay-go test bill (``tradebill_test.go`` at
+    599175d35ca6293ec22478e263fd538eff077603, a 2021 ALL bill damaged on purpose) has
+    ``a0.00`` in a SUCCESS row's 申请退款金额, which was read as if it were not there.
+    Layout as that bill's; values invented. Plain payments and those with a coupon are
+    read by different paths, so both are pinned.
+    """
+    ordered = str(Decimal("20.00") + Decimal(coupon))
+    good = payment(1, "20.00", "0.12000", 代金券金额=coupon, 订单金额=ordered)
+    summary = {"总交易单数": "1", "应结订单总金额": "20.00", "订单总金额": ordered}
+    assert len(parse_wechatpay(bill([good], summary=summary)).lines) == 1
+    error = error_of(bill([good | {column: "a0.00"}], summary=summary))
+    assert (error.line, error.column, error.value) == (2, column, "a0.00")
+
+
+def test_unreadable_summary_figure_is_a_rejected_row() -> None:
+    """In collect mode a summary amount that is not a number is rejected; the rows are kept.
+
+    Found on a real bill: the gunsluo/wechatpay-go test bill (``tradebill_test.go`` at
+    599175d35ca6293ec22478e263fd538eff077603) with ``a0.00`` as 申请退款总金额 ended the
+    parse in collect mode, while ``a3`` as 总交易单数 was a rejected row. Layout as that
+    bill's; values invented.
+    """
+    rows = [payment(1, "20.00", "0.12000")]
+    summary = {"总交易单数": "1", "应结订单总金额": "20.00", "申请退款总金额": "a0.00"}
+    result = parse_wechatpay(bill(rows, summary=summary), on_invalid="collect")
+    assert len(result.lines) == 1
+    assert [(r.line, r.column, r.value) for r in result.rejected] == [
+        (4, "申请退款总金额", "a0.00")]
+    error = error_of(bill(rows, summary=summary))
+    assert (error.line, error.column, error.value) == (4, "申请退款总金额", "a0.00")
 
 
 #: The 2014-17 layout (企业红包 columns), header and summary titles verbatim from WeChat Pay's

@@ -6,9 +6,11 @@ import csv
 import io
 from datetime import date, datetime, timedelta, timezone
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
+from budget import examples
 from refundcore.formats import (
     LEDGER_COLUMNS,
     LedgerFormatError,
@@ -192,13 +194,27 @@ def test_format_writes_the_documented_header() -> None:
     assert format_ledger_csv([with_tax]).splitlines()[0].endswith(",component_tax")
 
 
+def test_settlement_windows_are_kept_and_a_file_without_them_still_reads() -> None:
+    """settles_by is written and read back; a file from before the column reads without it."""
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    window = LedgerEntry(id="E1", kind=EntryKind.SALE, amount_minor=100, currency="CNY",
+                         occurred_at=at, settles_on=date(2026, 1, 8),
+                         settles_by=date(2026, 1, 16))
+    text = format_ledger_csv([window])
+    assert text.splitlines()[0].endswith(",settles_by")
+    assert parse_ledger_csv(text).entries == (window,)
+    (old,) = parse_ledger_csv(
+        ledger("E1,sale,1.00,CNY,2026-01-01T00:00:00Z,,,,2026-01-08")).entries
+    assert old == attrs.evolve(window, settles_by=None)
+
+
 def test_format_refuses_anything_but_entries() -> None:
     """The writer names the position of an item that is not a LedgerEntry."""
     with pytest.raises(LedgerFormatError, match="item 0 is not a LedgerEntry"):
         format_ledger_csv(["E1"])  # type: ignore[list-item]
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(ledgers())
 def test_round_trip_is_exact(ledger_entries: list[LedgerEntry]) -> None:
     """Entries written as a ledger CSV and read back are equal, field by field and in order."""

@@ -17,6 +17,7 @@ from refundcore.ledger import (
     EntryKind,
     LedgerEntry,
 )
+from strategies_edges import ledgers
 
 AT = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
 
@@ -31,7 +32,7 @@ def row(i=1, **changes):
     values = {"id": f"E{i}", "kind": "sale", "amount_minor": 9900, "currency": "CNY",
               "occurred_at": AT, "order_id": "O1", "reference": f"T{i}", "fee_minor": 59,
               "settles_on": date(2026, 10, 3), "payout_reference": None, "components": (),
-              "source_event_id": None}
+              "source_event_id": None, "settles_by": None}
     values |= changes
     return tuple(values[name] for name in LedgerEntry.TUPLE_FIELDS)
 
@@ -149,7 +150,7 @@ def test_from_tuples_takes_short_rows_dicts_and_money():
         (row(kind="gift"), "kind", "row 1: must be one of"),
         (row(amount_minor=Money.of("1", "USD")), "amount_minor", "row 1: is in another currency"),
         (("E9", "sale", 1), "currency", "row 1: is missing"),
-        ((*row(), "extra"), None, "row 1: a row has at most 12 fields"),
+        ((*row(), "extra"), None, "row 1: a row has at most 13 fields"),
         ({"id": "E9", "colour": "red"}, None, "row 1: unknown field"),
         ("E9", None, "row 1: a row must be a tuple or dict"),
     ],
@@ -159,6 +160,41 @@ def test_from_tuples_names_the_row_and_field_at_fault(bad, field, message):
     with pytest.raises(InvalidRecord, match=message) as caught:
         LedgerEntry.from_tuples([row(0), bad])
     assert caught.value.field == field
+
+
+def test_tuple_fields_name_every_field_in_order():
+    """A row carries every field of an entry, the settlement window last."""
+    assert tuple(f.name for f in attrs.fields(LedgerEntry)) == LedgerEntry.TUPLE_FIELDS
+    assert LedgerEntry.TUPLE_FIELDS[-1] == "settles_by"
+
+
+@given(ledgers())
+def test_entries_as_rows_build_back_exactly(ledger):
+    """Entries written as tuple or dict rows build back equal, settlement windows included."""
+    rows = [tuple(getattr(e, name) for name in LedgerEntry.TUPLE_FIELDS) for e in ledger]
+    assert LedgerEntry.from_tuples(rows) == tuple(ledger)
+    assert LedgerEntry.from_tuples(
+        [dict(zip(LedgerEntry.TUPLE_FIELDS, r, strict=True)) for r in rows]) == tuple(ledger)
+
+
+def test_a_row_without_settles_by_builds_an_entry_without_a_window():
+    """A twelve-field row, laid out as rows were before settles_by, still builds (no window)."""
+    old, new = row(0)[:12], row(1, settles_by=date(2026, 10, 6))
+    first, second = LedgerEntry.from_tuples([old, new])
+    assert (first.settles_on, first.settles_by) == (date(2026, 10, 3), None)
+    assert (second.settles_on, second.settles_by) == (date(2026, 10, 3), date(2026, 10, 6))
+
+
+@pytest.mark.parametrize(
+    ("settles_on", "settles_by"),
+    [(date(2026, 10, 3), date(2026, 10, 2)), (None, date(2026, 10, 3)),
+     (date(2026, 10, 3), AT)],
+)
+def test_from_tuples_refuses_a_window_the_constructor_refuses(settles_on, settles_by):
+    """A window closing before it opens, without an opening, or not a date: row and field named."""
+    with pytest.raises(InvalidRecord, match="row 1: ") as caught:
+        LedgerEntry.from_tuples([row(0), row(1, settles_on=settles_on, settles_by=settles_by)])
+    assert (caught.value.record_id, caught.value.field) == ("E1", "settles_by")
 
 
 def test_from_tuples_checks_the_odd_values_the_fast_path_skips():

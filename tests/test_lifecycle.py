@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import pickle
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import Money, Order, OrderLine, ReturnKind, Shipment
 from refundcore.errors import (
     ConcurrentModification,
     ConflictingEvent,
+    InvalidArgument,
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
@@ -37,6 +42,7 @@ from refundcore.lifecycle import (
     ReturnCase,
     ReturnLifecycle,
     diagram,
+    overdue,
     replay_many,
 )
 from strategies_lifecycle import NOTHING, QUOTE, T0, Script, cny, inspection, refund
@@ -361,8 +367,11 @@ def test_event_of_another_case_is_refused() -> None:
     case = open_case(Script())
     with pytest.raises(InvalidRecord, match="case_id"):
         case.apply(Script("R2").approved())
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as caught:
         case.apply("approve")  # type: ignore[arg-type]
+    assert isinstance(caught.value, InvalidArgument)
+    assert str(caught.value) == (
+        "ReturnCase 'R1', field 'event': not an event, got 'approve' (str)")
 
 
 def test_order_confirmation_deadline_means_nothing_to_a_return() -> None:
@@ -997,3 +1006,49 @@ def test_errors_are_refundcore_errors() -> None:
                   UnknownHook, UnknownState):
         assert issubclass(error, RefundcoreError)
     assert issubclass(UnknownState, LookupError)
+
+
+# -- misuse: only refundcore errors ------------------------------------------------------
+
+_HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8), st.binary(),
+    st.datetimes(), st.datetimes(timezones=st.just(timezone.utc)), st.just(object()),
+    st.just(ReturnLifecycle), st.lists(st.integers(), max_size=2),
+    st.sampled_from([Script().requested(), Script().approved(), Script("R2").approved(),
+                     Script("O1").approved(),
+                     OrderPaid(id="p", case_id="O1", at=T0, actor="buyer"),
+                     OrderPaid(id="p", case_id="R1", at=T0, actor="buyer")]),
+)
+_ENTRY_POINTS = {
+    "apply": lambda x: open_case(Script()).apply(x),
+    "apply expecting": lambda x: open_case(Script()).apply(Script().approved(),
+                                                           expected_version=x),
+    "tick": lambda x: open_case(Script()).tick(x),
+    "explain": lambda x: open_case(Script()).explain(x),
+    "add_listener": lambda x: open_case(Script()).add_listener(x),
+    "open": lambda x: ReturnCase.open(x),
+    "replay": lambda x: ReturnCase.replay([x]),
+    "replay after the request": lambda x: ReturnCase.replay([Script().requested(), x]),
+    "restore state": lambda x: ReturnCase.restore(x, [Script().requested()]),
+    "restore history": lambda x: ReturnCase.restore("requested", [Script().requested(), x]),
+    "replay_many": lambda x: replay_many([Script().requested(), x]),
+    "order open": lambda x: OrderCase.open(x),
+    "order apply": lambda x: OrderCase.open(_order()).apply(x),
+    "order tick": lambda x: OrderCase.open(_order()).tick(x),
+    "overdue cases": lambda x: overdue([x], T0),
+    "overdue now": lambda x: overdue([open_case(Script())], x),
+    "diagram chart": lambda x: diagram(x),
+    "diagram format": lambda x: diagram(ReturnLifecycle, format=x),
+}
+
+
+@settings(max_examples=examples(300))
+@given(name=st.sampled_from(sorted(_ENTRY_POINTS)), value=_HOSTILE)
+def test_misusing_a_case_raises_only_refundcore_errors(name: str, value: object) -> None:
+    """Whatever a case's entry points are handed, they succeed or raise a RefundcoreError.
+
+    An event of another kind, ``None``, a naive time, a name, a list: never a bare
+    ``TypeError``, ``ValueError`` or ``RuntimeError``, so one ``except`` catches misuse.
+    """
+    with contextlib.suppress(RefundcoreError):
+        _ENTRY_POINTS[name](value)

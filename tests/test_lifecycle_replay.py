@@ -7,6 +7,7 @@ import gc
 import pytest
 from hypothesis import given, settings
 
+from budget import examples
 from refundcore.errors import ConflictingEvent, InvalidTransition, RefundcoreError
 from refundcore.lifecycle import (
     CaseState,
@@ -38,7 +39,7 @@ def per_case(events: list[Event], deadlines: Deadlines | None = None) -> tuple[
     return {key: case.snapshot() for key, case in cases.items()}, refused
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(event_streams())
 def test_bulk_replay_equals_per_case_path(events: list[Event]) -> None:
     """Random event streams give the same states, histories and errors on both paths."""
@@ -48,7 +49,7 @@ def test_bulk_replay_equals_per_case_path(events: list[Event]) -> None:
     assert [(r.event, type(r.error), str(r.error)) for r in replay.rejected] == refused
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(event_streams(max_cases=1))
 def test_replay_equals_live(events: list[Event]) -> None:
     """Replaying a case's history (charts or tables) rebuilds it exactly, and restore agrees."""

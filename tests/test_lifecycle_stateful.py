@@ -15,6 +15,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from budget import examples
 from refundcore import Money, Order, OrderLine, ReturnKind, Shipment
 from refundcore.errors import InvalidTransition, RefundcoreError
 from refundcore.lifecycle import (
@@ -49,7 +50,7 @@ from refundcore.lifecycle import (
 )
 from strategies_lifecycle import ALL_NAMES, T0, builders, inspection, refund
 
-STEPS = settings(max_examples=50, stateful_step_count=30, deadline=None)
+STEPS = settings(max_examples=examples(50), stateful_step_count=30, deadline=None)
 
 
 def next_refund_step(case: ReturnCase, base: dict[str, object], serial: int) -> Event:

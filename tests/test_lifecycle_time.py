@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refundcore import EventOutOfOrder, Money, Order, OrderLine, Shipment
-from refundcore.errors import InvalidTransition, RefundcoreError
+from refundcore.errors import InvalidOption, InvalidTransition, ReentrantCall, RefundcoreError
 from refundcore.lifecycle import (
     Deadline,
     Deadlines,
@@ -276,7 +276,14 @@ def test_listeners_cannot_pass_a_version_or_tick() -> None:
 
     case.add_listener(Misuse())
     case.apply(s.approved())
-    assert [type(error) for error in seen] == [ValueError, RuntimeError]
+    assert [type(error) for error in seen] == [InvalidOption, ReentrantCall]
+    version, tick = seen
+    assert str(version) == (
+        "ReturnCase 'R1', field 'expected_version': cannot hold for an event applied from a "
+        "listener: it is queued until the current event is committed, got 1 (int)")
+    assert str(tick).startswith(
+        "ReturnCase 'R1', field 'now': tick cannot run from a listener while an event is "
+        "being applied; tick after apply returns, got datetime.datetime(")
     assert case.state == "awaiting_parcel"
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import (
     Discount,
     Funder,
@@ -471,7 +472,7 @@ def _line(settled_on, *, gross=1000) -> StatementLine:
                          occurred_at=when("11-02"), order_id="O1", settled_on=settled_on)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.integers(0, 20), st.integers(0, 10), st.integers(-5, 30))
 def test_a_line_settled_inside_the_window_is_on_time(start, width, day):
     """The tolerant pass counts days from the window, not from its first day."""
@@ -671,7 +672,7 @@ def test_cli_sets_store_credit_aside(tmp_path: Path):
 # -- properties ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(ledgers(off_statement=True))
 def test_a_statement_derived_from_the_ledger_leaves_only_credit_aside(ledger):
     """Whatever store credit and coupons a ledger holds, its derived statement has no break."""
@@ -682,7 +683,7 @@ def test_a_statement_derived_from_the_ledger_leaves_only_credit_aside(ledger):
         e.id for e in ledger if not e.kind.on_statement}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(scenarios(), terms())
 def test_the_subsidy_convention_never_changes_what_an_order_nets(scenario, drawn):
     """IN_CHARGE moves the subsidy into the sale and refunds; each order nets the same."""
@@ -697,7 +698,7 @@ def test_the_subsidy_convention_never_changes_what_an_order_nets(scenario, drawn
             assert sum(minor for _, minor in entry.components) == entry.amount_minor
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(scenarios(), terms(), st.integers(0, 10))
 def test_a_window_starts_where_the_single_day_does(scenario, drawn, width):
     """settlement_days=(n, n + w): settles_on as with n days, settles_by w days later."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).parents[1] / "docs" / "notebooks" / "month_end.ipynb"
 
 
+@pytest.mark.slow  # starts a Jupyter kernel: CI runs it
 def test_the_month_end_notebook_runs_and_draws_three_charts() -> None:
     """Every cell runs without error; the waterfall, the ages and the reasons are images."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)

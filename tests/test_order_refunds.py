@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import (
     CurrencyMismatch,
     InvalidRecord,
@@ -345,7 +346,7 @@ def _assert_within(order: Order, cases: list[ReturnCase]) -> None:
                    and r.tender_id == tender.id) <= tender.amount.minor
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(order=policy_orders(max_lines=3, max_quantity=2), data=st.data())
 def test_any_interleaving_of_cases_never_refunds_more_than_paid(order: Order,
                                                                 data: st.DataObject) -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import (
     ConflictingEvent,
     CurrencyMismatch,
@@ -130,7 +131,7 @@ def kinds(entries) -> dict[str, LedgerEntry]:
 # -- properties over scenarios driven through the lifecycle ---------------------------------
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(scenario=scenarios(), terms=terms(), data=st.data())
 def test_posting_is_idempotent_and_order_independent(scenario: Scenario, terms, data):
     """Duplicated and shuffled events post exactly the entries the recorded history posts."""
@@ -141,7 +142,7 @@ def test_posting_is_idempotent_and_order_independent(scenario: Scenario, terms, 
     assert len({entry.id for entry in entries}) == len(entries)
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(scenario=scenarios(), terms=terms())
 def test_each_order_nets_to_what_the_lifecycle_says(scenario: Scenario, terms):
     """Per order: paid plus subsidy, less refunded, fees and commission (net of give-backs)."""
@@ -178,7 +179,7 @@ def test_each_order_nets_to_what_the_lifecycle_says(scenario: Scenario, terms):
             assert got.subsidy == money(owed, order)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(scenario=scenarios(), terms=terms())
 def test_no_pro_rata_give_back_ever_exceeds_what_was_charged(scenario: Scenario, terms):
     """At every point of the ledger, fee, commission and subsidy given back stay in 0..charged."""
@@ -201,7 +202,7 @@ def test_no_pro_rata_give_back_ever_exceeds_what_was_charged(scenario: Scenario,
             assert 0 <= returned[name] <= charged[name]
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(scenario=scenarios(), terms=terms(), data=st.data())
 def test_later_events_never_change_what_was_posted(scenario: Scenario, terms, data):
     """Posting an earlier part of the history gives the same entries, bar settlement dates."""
@@ -214,7 +215,7 @@ def test_later_events_never_change_what_was_posted(scenario: Scenario, terms, da
     assert {key: full[key] for key in early} == early
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(scenario=scenarios(), terms=terms())
 def test_entries_settle_after_the_anchor_and_never_before(scenario: Scenario, terms):
     """An order's entries have a settlement date once it is confirmed or cancelled, else none."""

@@ -8,14 +8,17 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from budget import seeds
 from refundcore import InvalidAmount, InvalidRecord, Money
-from refundcore.ledger import EntryKind
+from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import (
     BreakBook,
     BreakRecord,
     BreakStatus,
     Category,
+    LineKind,
     Resolution,
+    StatementLine,
     break_id,
     reconcile,
 )
@@ -74,7 +77,7 @@ def test_a_named_month_end_is_worked_to_its_adjustments(month) -> None:  # type:
     assert f"  {book.open[0].id}     3 days  " in text
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", seeds(3, local=1))
 def test_adjusting_every_break_books_exactly_the_breaks_differences(seed: int) -> None:
     """Adjustments add up, per currency, to what the breaks leave unexplained."""
     result = simulate(orders=200, seed=seed).reconcile()
@@ -152,3 +155,61 @@ def test_bad_resolutions_and_rows_are_refused_naming_the_field(month) -> None:  
         BreakRecord.from_dict({**record.to_dict(), "first_seen": "30/11/2026"})
     with pytest.raises(InvalidRecord, match="period_end"):
         BreakBook.start(month.reconcile(), period_end=DECIDED)  # type: ignore[arg-type]
+
+
+def _sale(ident: str, reference: str, settles_on: date, settles_by: date | None = None
+          ) -> LedgerEntry:
+    return LedgerEntry(id=ident, kind=EntryKind.SALE, amount_minor=10000, currency="CNY",
+                       occurred_at=datetime(2026, 11, 18, 10, tzinfo=CST), order_id=f"O-{ident}",
+                       reference=reference, settles_on=settles_on, settles_by=settles_by)
+
+
+def _charge(ident: str, reference: str, settled_on: date) -> StatementLine:
+    return StatementLine(id=ident, kind=LineKind.CHARGE, gross_minor=10000, currency="CNY",
+                         occurred_at=datetime(2026, 11, 18, 10, tzinfo=CST),
+                         reference=reference, order_id=f"O-E{ident[1:]}", settled_on=settled_on)
+
+
+def test_a_settlement_later_than_its_window_is_carried_by_the_book_and_clears() -> None:
+    """Missing in November, settled in December: the book carries it, and it clears as timing."""
+    late = _sale("E1", "T1", date(2026, 11, 25), date(2026, 11, 28))
+    on_time = _sale("E2", "T2", date(2026, 11, 20))
+    november = reconcile([late, on_time], [_charge("S2", "T2", date(2026, 11, 20))],
+                         period=(date(2026, 11, 1), NOV_END))
+    assert [b.category for b in november.breaks] == [Category.MISSING_FROM_STATEMENT]
+    book = BreakBook.start(november, period_end=NOV_END)
+    assert book.open_items() == (late,)
+    line = _charge("S1", "T1", date(2026, 12, 3))
+    december_period = (date(2026, 12, 1), DEC_END)
+    alone = reconcile([], [line], period=december_period, open_items=november.open_items)
+    assert [b.category for b in alone.breaks] == [Category.UNEXPECTED_ON_STATEMENT]
+    december = reconcile([], [line], period=december_period,
+                         open_items=[*november.open_items, *book.open_items()])
+    assert december.breaks == ()
+    assert [(m.category, m.ledger_ids, m.statement_ids) for m in december.matches] == [
+        (Category.TIMING_CLEARED, ("E1",), ("S1",))]
+    carried = book.carry(december, period_end=DEC_END)
+    (record,) = carried.records
+    assert record.status is BreakStatus.RESOLVED
+    assert record.resolution is not None
+    assert (record.resolution.by, record.resolution.at) == ("reconcile", line.occurred_at)
+    assert "cleared as timing in the period ending 2026-12-31" in record.resolution.note
+    assert carried.open == ()
+    assert carried.open_items() == ()
+
+
+def test_only_open_missing_breaks_are_carried_and_a_saved_book_keeps_them(month) -> None:  # type: ignore[no-untyped-def]
+    """Other breaks carry no entries; a decided break is not carried; JSON keeps the entries."""
+    result = month.reconcile()
+    book = BreakBook.start(result, period_end=NOV_END)
+    missing = [r for r in book.records if r.category is Category.MISSING_FROM_STATEMENT]
+    assert missing
+    assert all(not r.entries for r in book.records if r not in missing)
+    assert {e.id for e in book.open_items()} == {i for r in missing for i in r.ledger_ids}
+    assert all(r.entries == tuple(next(b for b in result.breaks if break_id(b) == r.id).ledger)
+               for r in missing)
+    decided = book.resolve([decide(missing[0], BreakStatus.RESOLVED)])
+    assert set(decided.open_items()) == set(book.open_items()) - set(missing[0].entries)
+    assert BreakBook.from_dicts(json.loads(json.dumps(book.to_dicts()))) == book
+    older = [{k: v for k, v in row.items() if k != "entries"} for row in book.to_dicts()]
+    assert BreakBook.from_dicts(older).open_items() == ()

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import InvalidRecord
 from refundcore.reconcile import GoodsCount, GoodsLine, GoodsStatus, reconcile_goods
 
@@ -101,7 +102,7 @@ def scans(draw: st.DrawFn) -> list[GoodsCount]:
     return rows
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(platform_rows, scans(), st.randoms(use_true_random=False))
 def test_every_unit_ends_in_exactly_one_line_whatever_the_order(
     platform: list[GoodsCount], warehouse: list[GoodsCount], shuffle: object
@@ -131,7 +132,7 @@ def test_every_unit_ends_in_exactly_one_line_whatever_the_order(
     assert reconcile_goods(platform_copy, warehouse_copy) == found
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(platform_rows.filter(lambda rows: any(row.quantity for row in rows)), st.data())
 def test_a_warehouse_that_scans_what_the_platform_says_matches_but_for_planted_slips(
     platform: list[GoodsCount], data: st.DataObject

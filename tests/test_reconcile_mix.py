@@ -16,13 +16,14 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import LineKind, Reconciliation, StatementLine, reconcile
 from refundcore.reconcile import _rules as rules_module
 from refundcore.reconcile._work import LEDGER_FLOW_BY_ID, LINE_FLOW_BY_ID, Work
 from strategies_reconcile import messy
 
-PROPERTY = settings(max_examples=200, deadline=None)
+PROPERTY = settings(max_examples=examples(200), deadline=None)
 
 
 @st.composite
@@ -102,6 +103,10 @@ def _lone_entry_general(self: Any, work: Work, i: int, ss: list[int]) -> None:
     self._group(work, [i], ss)
 
 
+def _one_entry_general(self: Any, work: Work, i: int, ss: list[int]) -> None:
+    self._solve(work, [i], sorted(ss, key=lambda j: work.statement[j].id))
+
+
 def _fingerprint(result: Reconciliation) -> tuple[Any, ...]:
     def outcome(o: Any) -> tuple[Any, ...]:
         return (o.category, o.rule, o.ledger_ids, o.statement_ids, o.ambiguous)
@@ -116,12 +121,13 @@ def _fingerprint(result: Reconciliation) -> tuple[Any, ...]:
 @PROPERTY
 @given(realistic())
 def test_fast_paths_pair_as_the_general_paths(data):
-    """The composite key's and the exact pass's fast paths change no pair and no order."""
+    """The fast paths of the composite, exact and tolerant passes change no pair."""
     ledger, statement = data
     fast = reconcile(ledger, statement)
     with (
         patch.object(rules_module._CompositeKey, "__call__", _composite_general),
         patch.object(rules_module._ExactReference, "_lone_entry", _lone_entry_general),
+        patch.object(rules_module._Tolerant, "_one_entry", _one_entry_general),
     ):
         general = reconcile(ledger, statement)
     assert _fingerprint(fast) == _fingerprint(general)
@@ -163,3 +169,71 @@ def _split_refund(parts: tuple[int, ...]) -> tuple[list[Any], list[StatementLine
         for k, gross in enumerate(parts)
     ]
     return [entry], lines
+
+
+_AT = datetime(2026, 10, 1, tzinfo=timezone.utc)
+
+
+@st.composite
+def one_entry_bucket(draw: st.DrawFn) -> tuple[LedgerEntry, list[StatementLine]]:
+    """One entry and a few lines of its order, near it in amount and date, ties likely."""
+    entry = LedgerEntry(id="E1", kind=EntryKind.REFUND, amount_minor=-1000, currency="CNY",
+                        occurred_at=_AT, order_id="O1",
+                        reference=draw(st.sampled_from([None, "R1"])))
+    lines = []
+    for k in range(draw(st.integers(1, 5))):
+        gross = -1000 + draw(st.sampled_from([0, 0, -1, 1, 3]))
+        lines.append(StatementLine(
+            id=f"S{draw(st.integers(0, 99)):02d}-{k}",
+            kind=draw(st.sampled_from([LineKind.REFUND, LineKind.REFUND, LineKind.CHARGE])),
+            gross_minor=gross, currency=draw(st.sampled_from(["CNY", "CNY", "USD"])),
+            occurred_at=_AT.replace(day=1 + draw(st.integers(0, 5))), order_id="O1",
+            reference=draw(st.sampled_from([None, "R1", "R2"]))))
+    return entry, lines
+
+
+def _work(entry: LedgerEntry, lines: list[StatementLine]) -> Work:
+    from refundcore.reconcile._work import LEDGER_COLUMNS, LINE_COLUMNS, columns_of
+
+    rule = rules_module.tolerance(amount=1, days=3)
+    return Work([entry], lines, 1, rule.limit,  # type: ignore[attr-defined]
+                (columns_of([entry], LEDGER_COLUMNS), columns_of(lines, LINE_COLUMNS)))
+
+
+@PROPERTY
+@given(one_entry_bucket())
+def test_the_tolerant_pass_pairs_one_entry_as_the_optimal_assignment(data):
+    """One entry against a few lines: the fast path pairs and flags as the assignment does."""
+    entry, lines = data
+    rule = rules_module.tolerance(amount=1, days=3)
+    fast, general = _work(entry, lines), _work(entry, lines)
+    order = list(reversed(range(len(lines))))  # the fast path takes the lines in any order
+    rule._one_entry(fast, 0, order)  # type: ignore[attr-defined]
+    _one_entry_general(rule, general, 0, order)
+    assert fast.outcomes == general.outcomes
+    assert {k: (list(a), list(b)) for k, a, b in _plain(fast)} == {
+        k: (list(a), list(b)) for k, a, b in _plain(general)}
+    assert (fast.lused, fast.sused) == (general.lused, general.sused)
+
+
+def _plain(work: Work) -> list[tuple[str, Any, Any]]:
+    return [(rule, ls, ss) for rule, (ls, ss) in work.plain.items()]
+
+
+@PROPERTY
+@given(one_entry_bucket(), st.booleans())
+def test_the_exact_pass_pairs_one_entry_as_its_group_does(data, used):
+    """One entry and several lines under its reference: the fast path pairs as _group does."""
+    entry, lines = data
+    entry = attrs.evolve(entry, reference="R1")
+    lines = [attrs.evolve(line, reference="R1") for line in lines]
+    rule = rules_module.exact_reference()
+    fast, general = _work(entry, lines), _work(entry, lines)
+    if used:  # some line already taken by an earlier pass
+        fast.sused[0] = general.sused[0] = 1
+    free = [j for j in range(len(lines)) if not fast.sused[j]]
+    rule._lone_entry(fast, 0, free)  # type: ignore[attr-defined]
+    _lone_entry_general(rule, general, 0, free)
+    assert fast.outcomes == general.outcomes
+    assert _plain(fast) == _plain(general)
+    assert (fast.lused, fast.sused) == (general.lused, general.sused)

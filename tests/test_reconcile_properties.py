@@ -10,12 +10,13 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore.reconcile import Category, Reconciliation, default_rules, reconcile, tolerance
 from refundcore.reconcile import _engine as engine_module
 from refundcore.reconcile import _rules as rules_module
 from strategies_reconcile import PERIOD, derived, injected, ledgers, messy
 
-PROPERTY = settings(max_examples=60, deadline=None)
+PROPERTY = settings(max_examples=examples(60), deadline=None)
 
 
 def _placements(result: Reconciliation) -> Counter[tuple[str, str]]:
@@ -193,7 +194,7 @@ keys = st.tuples(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(keys, keys)
 def test_full_keys_as_strings_are_equal_exactly_when_their_parts_are(a, b):
     """The one-string key of (reference, flow, amount, fee, currency) never merges two keys."""

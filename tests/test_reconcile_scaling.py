@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import InvalidRecord
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import (
@@ -37,7 +38,7 @@ from strategies_reconcile import PERIOD, messy
 
 AT = datetime(2026, 10, 1, 9, tzinfo=timezone(timedelta(hours=8)))
 DUE = date(2026, 10, 3)
-PROPERTY = settings(max_examples=200, deadline=None)
+PROPERTY = settings(max_examples=examples(200), deadline=None)
 
 
 def entry(k, *, reference=None, order="O1", amount=1000, fee=6, kind=EntryKind.SALE, day=0,

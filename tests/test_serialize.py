@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import EntryKind, FineMoney, InvalidRecord, Money, Refund
 from refundcore.ledger import LedgerEntry
 from refundcore.lifecycle import Event, RefundIssued, ReturnCase
@@ -88,7 +89,7 @@ def test_every_type_round_trips_exactly(name: str, data: st.DataObject) -> None:
     assert_round_trip(record)
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(amount=st.one_of(
     codes.flatmap(lambda code: st.integers(-(10**15), 10**15).map(
         lambda minor: Money.from_minor(minor, code))),
@@ -124,7 +125,7 @@ class Valued(Event):
 
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(event=st.builds(
     Valued, id=st.just("E1"), case_id=st.just("R1"), at=st.just(T0), actor=st.just("a"),
     ratio=st.fractions(), decimal=st.decimals(allow_nan=False, allow_infinity=False),

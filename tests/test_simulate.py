@@ -10,6 +10,7 @@ from fractions import Fraction
 import attrs
 import pytest
 
+from budget import seeds
 from refundcore import (
     Disposition,
     Funder,
@@ -46,7 +47,6 @@ from refundcore.testing import (
 )
 
 CST = timezone(timedelta(hours=8))
-SEEDS = range(24)
 MONTHS = ("2026-11", "2026-02", "2024-12")
 
 
@@ -60,7 +60,7 @@ def _in_month(month: SimulatedMonth, event_at: object) -> bool:
     return start <= event_at.astimezone(CST).date() <= end  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", seeds(24, local=3))
 def test_reconciliation_finds_exactly_what_was_planted(seed: int) -> None:
     """For every seed, reconciliation reports exactly the planted discrepancies, categories too."""
     month = simulate(orders=150, seed=seed, month=MONTHS[seed % len(MONTHS)])
@@ -80,6 +80,7 @@ def test_every_kind_of_discrepancy_is_planted_and_found(month: SimulatedMonth) -
     assert (check.precision, check.recall) == (1, 1)
 
 
+@pytest.mark.slow  # two thousand orders: CI runs it
 def test_larger_months_plant_each_kind_once_per_thousand_orders() -> None:
     """Each kind of discrepancy is planted once per thousand orders, and all are still found."""
     month = simulate(orders=2000, seed=1)
@@ -90,7 +91,7 @@ def test_larger_months_plant_each_kind_once_per_thousand_orders() -> None:
     assert (check.injected, check.correct, check.reported) == (planted, planted, planted)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", seeds(8, local=2))
 def test_ledger_nets_to_the_lifecycle(seed: int) -> None:
     """Per order, the month's sales and refunds booked are what its events paid and refunded."""
     month = simulate(orders=120, seed=seed)
@@ -282,7 +283,7 @@ def two_months() -> tuple[SimulatedMonth, ...]:
     return simulate_months(orders=700, seed=3)
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", seeds(20, local=2))
 def test_two_months_closed_with_carry_over_find_exactly_what_was_planted(seed: int) -> None:
     """Over many seeds each month of a close reports exactly its planted discrepancies.
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import (
     ConcurrentModification,
     InvalidRecord,
@@ -157,7 +158,7 @@ def test_only_stored_cases_are_saved(store: CaseStore) -> None:
         store.save(case, expected_version=0)  # type: ignore[arg-type]
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(events=event_streams(max_cases=1, max_events=12), cuts=st.lists(st.integers(1, 12)),
        stale=st.integers(0, 12))
 def test_any_history_saved_in_steps_loads_back_and_refuses_stale_writers(

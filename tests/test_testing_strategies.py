@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from refundcore import (
     Inspection,
+    InvalidOption,
     LedgerEntry,
     Money,
     Order,
@@ -32,7 +34,7 @@ from refundcore.testing import assert_reconciles
 from refundcore.testing import strategies as rs
 from refundcore.testing._hypothesis import _hypothesis_setup_hook
 
-FEW = settings(max_examples=30, deadline=None)
+FEW = settings(max_examples=examples(30), deadline=None)
 ORDER = Order(id="O1", customer_id="C1", currency="CNY",
               placed_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
               lines=(OrderLine(id="L1", sku="S", quantity=1,
@@ -95,7 +97,7 @@ def test_requests_fit_their_order(data: st.DataObject) -> None:
         assert found.quantity_accepted <= found.quantity_received
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rs.event_streams(max_cases=3, max_events=40))
 def test_event_streams_are_accepted_by_the_charts(events: tuple) -> None:  # type: ignore[type-arg]
     """Every event of a stream is accepted, through the charts and through the tables."""
@@ -134,7 +136,7 @@ def test_a_derived_statement_reconciles(ledger: tuple[LedgerEntry, ...]) -> None
     assert_reconciles(ledger, rs.derived_statement(ledger))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(rs.planted_statements(max_entries=10, max_discrepancies=4))
 def test_default_rules_find_exactly_what_was_planted(case: rs.PlantedStatement) -> None:
     """Reconciliation reports each planted discrepancy as one break, and nothing else."""
@@ -169,9 +171,11 @@ def test_planted_statements_plant_only_the_categories_asked(case: rs.PlantedStat
     lambda: rs.return_requests(ORDER, reasons=["late"]),
 ])
 def test_bad_options_are_refused(make) -> None:  # type: ignore[no-untyped-def]
-    """A malformed option raises ValueError at once, naming it."""
-    with pytest.raises(ValueError, match=r"must|above|nothing"):
+    """A malformed option raises InvalidOption (a ValueError) at once, naming it."""
+    with pytest.raises(ValueError, match=r"must|above|nothing") as caught:
         make()
+    assert isinstance(caught.value, InvalidOption)
+    assert caught.value.field in str(caught.value)
 
 
 TYPES = [Money, Order, OrderLine, Tender, Refund, Shipment, ReturnRequest, Inspection,

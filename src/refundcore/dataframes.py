@@ -59,7 +59,7 @@ _MINOR: Final = frozenset(
     {"amount_minor", "gross_minor", "fee_minor", "net_minor", *_COMPONENTS}
 )
 _TIMES: Final = frozenset({"occurred_at"})
-_DATES: Final = frozenset({"settles_on", "settled_on"})
+_DATES: Final = frozenset({"settles_on", "settles_by", "settled_on"})
 _OBJECTS: Final = frozenset({"raw"})
 _RECORD_COLUMNS: Final = (
     "side", "record_id", "outcome", "category", "rule", "ambiguous", "counterparts",

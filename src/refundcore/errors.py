@@ -22,6 +22,8 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
         ├── EventOutOfOrder     (ValueError)     an event dated before the case's last event
         ├── InvalidArgument     (TypeError)      an argument of the wrong kind
+        ├── InvalidOption       (ValueError)     an option no call can take (a diagram format)
+        ├── ReentrantCall       (RuntimeError)   a case called by its own listener mid-event
         └── formats.StatementFormatError (ValueError) a statement's line, column, value
 
 Differences found by policy or reconciliation are *results*, not errors:
@@ -42,8 +44,10 @@ __all__ = [
     "EventOutOfOrder",
     "InvalidAmount",
     "InvalidArgument",
+    "InvalidOption",
     "InvalidRecord",
     "InvalidTransition",
+    "ReentrantCall",
     "RefundcoreError",
     "UnknownCase",
     "UnknownCurrency",
@@ -285,6 +289,19 @@ class AmountOutOfRange(InvalidAmount, OverflowError):
 
 class InvalidArgument(RefundcoreError, TypeError):
     """An argument of the wrong kind for a function: ``None`` where an event belongs, ..."""
+
+
+class InvalidOption(RefundcoreError, ValueError):
+    """An option with a value the call cannot take: a diagram format it does not draw, ..."""
+
+
+class ReentrantCall(RefundcoreError, RuntimeError):
+    """A case called by one of its own listeners, in a way that cannot wait for the event.
+
+    A listener runs while the case applies an event; :meth:`ReturnCase.tick
+    <refundcore.lifecycle.ReturnCase.tick>` would fire deadlines in the middle
+    of it. Call it after :meth:`~refundcore.lifecycle.ReturnCase.apply` returns.
+    """
 
 
 class UnknownLine(RefundcoreError, KeyError):

@@ -139,8 +139,9 @@ class LedgerEntry:
     source_event_id: str | None = None
     settles_by: date | None = None
 
-    #: The field order of a row for :meth:`from_tuples`; trailing fields may be left out.
-    #: (``settles_by`` is not among them: a row builds an entry without a window.)
+    #: The field order of a row for :meth:`from_tuples`; trailing fields may be left out
+    #: (a row of the first twelve, written before ``settles_by`` was added, builds an
+    #: entry without a settlement window).
     TUPLE_FIELDS: ClassVar[tuple[str, ...]] = (
         "id",
         "kind",
@@ -154,6 +155,7 @@ class LedgerEntry:
         "payout_reference",
         "components",
         "source_event_id",
+        "settles_by",
     )
 
     def __attrs_post_init__(self) -> None:
@@ -541,10 +543,18 @@ def _ledger_fast(
     add_id, add_ref, add_kind, add_amount, add_fee, add_currency = (c.append for c in columns)
     kinds, currencies, new = _KINDS, _CODES, _new
     for row in rows:
-        if type(row) is not tuple or len(row) != 12:
+        if type(row) is not tuple:
             return row
-        (ident, kind, amount, currency, occurred, order, ref, fee, settles, payout, parts,
-         event) = row
+        size = len(row)
+        if size == 13:
+            (ident, kind, amount, currency, occurred, order, ref, fee, settles, payout, parts,
+             event, window) = row
+        elif size == 12:  # a row without settles_by, as rows were before it was added
+            (ident, kind, amount, currency, occurred, order, ref, fee, settles, payout, parts,
+             event) = row
+            window = None
+        else:
+            return row
         if type(kind) is str:
             kind = kinds.get(kind)
         if (
@@ -564,6 +574,8 @@ def _ledger_fast(
             or (payout is not None and (type(payout) is not str or not payout.strip()))
             or parts != ()
             or (event is not None and (type(event) is not str or not event.strip()))
+            or (window is not None
+                and (type(window) is not date or settles is None or window < settles))
         ):
             return row
         entry: Any = new(twin)
@@ -579,7 +591,7 @@ def _ledger_fast(
         entry.payout_reference = payout
         entry.components = ()
         entry.source_event_id = event
-        entry.settles_by = None
+        entry.settles_by = window
         entry.__class__ = cls
         append(entry)
         add_id(ident)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from refundcore.errors import InvalidRecord
+from refundcore.errors import InvalidArgument, InvalidRecord
 from refundcore.lifecycle import Event
 from refundcore.persist import StoredCase, check_save, from_dict, to_dict
 
@@ -143,7 +143,8 @@ class SQLiteCaseStore:
             InvalidRecord: ``case`` does not extend the stored history.
         """
         if not isinstance(case, StoredCase):
-            raise TypeError(f"not a StoredCase: {case!r}")
+            raise InvalidArgument("not a StoredCase", value=case, record=type(self).__name__,
+                                  field="case")
         connection = self._connection
         with self._transaction():
             check_save(self._read(case.case_id), case, expected_version)

@@ -55,6 +55,14 @@ _TRADES: Final = re.compile(rf"#交易合计：([0-9]+)笔，商家实收共{_NU
 _REFUNDS: Final = re.compile(
     rf"#退款合计：([0-9]+)笔，商家实收退款共{_NUMBER}元，商家优惠退款共{_NUMBER}元"
 )
+#: The other wording some downloads have: order amounts (订单金额) and what they were
+#: discounted by (订单金额 - 商家实收), instead of 商家实收 and 商家优惠.
+_TRADES_ORDERED: Final = re.compile(
+    rf"#交易合计：([0-9]+)笔，交易金额共{_NUMBER}元，优惠金额共{_NUMBER}元"
+)
+_REFUNDS_ORDERED: Final = re.compile(
+    rf"#退款合计：([0-9]+)笔，交易退款金额共{_NUMBER}元，优惠退款金额共{_NUMBER}元"
+)
 #: Comment lines outside the list, recognised by their start (title, account, period, export).
 _COMMENTS: Final = ("#支付宝业务明细查询", "#账号：", "#起始日期：", "#导出时间：")
 _RECEIVED: Final = "商家实收（元）"
@@ -112,7 +120,9 @@ def parse_alipay(
     ``refundcore.merchant_discount``), not separate lines. Comment lines are
     recognised by name (an unknown one is refused); when the file has the
     ``业务明细列表`` markers, the end marker and both totals lines are
-    required and checked.
+    required and checked: ``商家实收共`` / ``商家优惠共`` against the rows'
+    商家实收 and 商家优惠, or, in the other wording, ``交易金额共`` /
+    ``优惠金额共`` against their 订单金额 and 订单金额 - 商家实收.
 
     Returns:
         The lines and, in collect mode, the rejected rows (a totals line that
@@ -319,12 +329,14 @@ class _State(_ListReader):
         self.counts = {"交易": 0, "退款": 0}
         self.received = {"交易": self.zero, "退款": self.zero}
         self.discount = {"交易": self.zero, "退款": self.zero}
+        self.ordered = {"交易": self.zero, "退款": self.zero}
         # the quick way's own state: its sums in minor units, added to the above at the end
         self.at: dict[str, int] | None = None
         self.raw: RawRows | None = None
         self.kinds: dict[str, LineKind] = {}
         self.sums: dict[str, int] = {}
         self.discounts: dict[str, int] = {}
+        self.orders: dict[str, int] = {}
         self.times = TimeReader(patterns=(LOCAL,), tz=CHINA, fmt=_FMT, column="完成时间",
                                 expected="")
 
@@ -389,12 +401,13 @@ class _State(_ListReader):
                          map(operator.add, raw.rows(columns), extras), strict=False)
         if not self.out.add_all(built, ids):
             return False
-        for name, gross, discount, sign in zip(business, received, merchant, signs,
-                                               strict=True):
+        for name, gross, discount, order, sign in zip(business, received, merchant, ordered,
+                                                      signs, strict=True):
             if sign:
                 self.counts[name] += 1
                 self.sums[name] = self.sums.get(name, 0) + gross
                 self.discounts[name] = self.discounts.get(name, 0) + discount
+                self.orders[name] = self.orders.get(name, 0) + order
         return True
 
     def _amounts(self, columns: list[list[str]], column: str, exponent: int) -> list[int] | None:
@@ -464,27 +477,34 @@ class _State(_ListReader):
             self.counts[business] += 1
             self.received[business] += gross
             self.discount[business] += merchant
+            self.ordered[business] += ordered
 
     def totals(self, line: int, text: str) -> None:
         for name, minor in self.sums.items():
             self.received[name] += Money(minor, self.currency)
         for name, minor in self.discounts.items():
             self.discount[name] += Money(minor, self.currency)
-        self.sums, self.discounts = {}, {}
+        for name, minor in self.orders.items():
+            self.ordered[name] += Money(minor, self.currency)
+        self.sums, self.discounts, self.orders = {}, {}, {}
         business = "交易" if text.startswith("#交易合计") else "退款"
         match = (_TRADES if business == "交易" else _REFUNDS).fullmatch(text)
+        sums = ((_RECEIVED, self.received[business]),
+                (_MERCHANT_DISCOUNT, self.discount[business]))
+        if match is None:
+            match = (_TRADES_ORDERED if business == "交易" else _REFUNDS_ORDERED).fullmatch(text)
+            ordered = self.ordered[business]
+            sums = (("订单金额（元）", ordered),
+                    ("订单金额（元） - 商家实收（元）", ordered - self.received[business]))
         if match is None or not self.ended:
             self.out.fail("a totals line not after the detail list, or not in its layout",
                           line=line, value=text)
         self.totals_seen.add(business)
-        count, received, discount = match.groups()
+        count, *stated_sums = match.groups()
         figures: list[tuple[str, str, str, bool]] = [
             ("笔数", count, str(self.counts[business]), count == str(self.counts[business])),
         ]
-        for column, stated, computed in (
-            (_RECEIVED, received, self.received[business]),
-            (_MERCHANT_DISCOUNT, discount, self.discount[business]),
-        ):
+        for (column, computed), stated in zip(sums, stated_sums, strict=True):
             stated_money = parse_money(stated, self.currency, fmt=_FMT, line=line, column=column)
             figures.append((column, stated, str(computed.amount), stated_money == computed))
         for column, stated, computed_text, equal in figures:

@@ -333,6 +333,8 @@ class _Bill:
         needed = ("交易状态", "货币种类", _SETTLED, "订单金额", _FEE, _REFUND, "代金券金额")
         if all(name in at for name in needed):
             self.fast = tuple(at[name] for name in needed)
+        #: A payment's other refund-side cells are not summed, but must be amounts all the same.
+        self.refund_cells = tuple(at[c] for c in _REFUND_SIDE if c in at and c != _REFUND)
         self.zero_text = "0.00"
         self.times: dict[str, datetime] = {}
         self.no_discount: tuple[tuple[str, str], ...] = _NO_DISCOUNT[2]
@@ -512,6 +514,9 @@ class _Bill:
             or not occurred_text.isascii()
         ):
             return False
+        for index in self.refund_cells:
+            if match(pairs[index][1]) is None:
+                return False
         shift = self.shift
         decimals = len(fee[1] or "")
         fee_units = int(fee_text.replace(".", "", 1)) * _POWERS[_SCALE - decimals]
@@ -585,7 +590,7 @@ class _Bill:
         for index, column, refund_only in self.summed:
             text = values[index]
             if refund_only and not refund_side:
-                if column == _REFUND and fullmatch(text) is None and text.strip():
+                if fullmatch(text) is None and text.strip():
                     _units(text.strip(), currency, line, column)  # a bad cell all the same
                 continue
             match = fullmatch(text)
@@ -710,7 +715,11 @@ class _Bill:
                 computed: object = self.count
                 equal = _count(text) == self.count
             else:
-                stated_fine = parse_fine(text, currency, fmt=_FMT, line=line, column=name)
+                try:
+                    stated_fine = parse_fine(text, currency, fmt=_FMT, line=line, column=name)
+                except StatementFormatError as error:  # a figure, not the file's structure
+                    self.out.reject(error, tuple(row.items()))
+                    continue
                 scale = max(stated_fine.scale, _SCALE)
                 total = self.sums.get(detail, 0) * 10 ** (scale - _SCALE)
                 equal = stated_fine.units * 10 ** (scale - stated_fine.scale) == total

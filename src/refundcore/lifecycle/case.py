@@ -20,8 +20,11 @@ from statemachine.exceptions import TransitionNotAllowed
 from refundcore.domain import Order, Refund, ReturnRequest, Shipment
 from refundcore.errors import (
     ConcurrentModification,
+    InvalidArgument,
+    InvalidOption,
     InvalidRecord,
     InvalidTransition,
+    ReentrantCall,
     UnknownEvent,
     UnknownHook,
     UnknownState,
@@ -184,7 +187,7 @@ class _Case:
         else:
             name, fact = event, None
         events = {str(e) for e in self._chart._events}
-        if name not in events:
+        if not isinstance(name, str) or name not in events:
             raise UnknownEvent(f"is no event of {self._chart.__name__}; it has "
                                f"{', '.join(sorted(events))}", value=name, record=self._kind,
                                record_id=self.case_id)
@@ -262,8 +265,10 @@ class _Case:
             ConflictingEvent: the event id was already applied with other content.
             ConcurrentModification: ``expected_version`` is not the case's version.
             InvalidRecord: the event belongs to another case.
-            ValueError: ``expected_version`` given for an event applied from a
-                listener (it is queued, so no version it saw can hold).
+            InvalidArgument: ``event`` is not an event (also a ``TypeError``).
+            InvalidOption: ``expected_version`` given for an event applied from a
+                listener (it is queued, so no version it saw can hold; also a
+                ``ValueError``).
 
         An error from an event a listener queued reaches the outermost caller
         of :meth:`apply` after the events before it are committed: the case
@@ -273,14 +278,16 @@ class _Case:
         queued are dropped with it.
         """
         if not isinstance(event, Event):
-            raise TypeError(f"not an event: {event!r} ({type(event).__name__})")
+            raise InvalidArgument("not an event", value=event, record=self._kind,
+                                  record_id=self.case_id, field="event")
         if event.case_id != self.case_id:
             raise _wrong_case(self.case_id, event)
         if self._pending is not None:
             if expected_version is not None:
-                raise ValueError(
-                    f"expected_version={expected_version!r} cannot hold for an event applied "
-                    "from a listener: it is queued until the current event is committed")
+                raise InvalidOption(
+                    "cannot hold for an event applied from a listener: it is queued until "
+                    "the current event is committed", value=expected_version,
+                    record=self._kind, record_id=self.case_id, field="expected_version")
             self._pending.append(event)
             return False
         self._pending = deque()
@@ -355,13 +362,15 @@ class _Case:
             fired before it stay applied.
 
         Raises:
-            RuntimeError: called from a listener of this case while an event is
-                being applied (the deadlines would fire in the middle of it).
+            ReentrantCall: called from a listener of this case while an event is
+                being applied (the deadlines would fire in the middle of it); also
+                a ``RuntimeError``.
         """
         _aware(now, "now")
         if self._pending is not None:
-            raise RuntimeError(f"{self._kind} {self.case_id!r}: tick cannot run from a listener "
-                               "while an event is being applied; tick after apply returns")
+            raise ReentrantCall("tick cannot run from a listener while an event is being "
+                                "applied; tick after apply returns", value=now,
+                                record=self._kind, record_id=self.case_id, field="now")
         fired: list[DeadlinePassed] = []
         while True:
             due = self._deadline()
@@ -407,7 +416,9 @@ class ReturnCase(_Case):
             listeners: Listeners to attach (see :meth:`add_listener`).
         """
         if not isinstance(event, Requested):
-            raise TypeError(f"a case opens with a Requested event, got {event!r}")
+            raise InvalidArgument("a case opens with a Requested event", value=event,
+                                  record=cls._kind, record_id=getattr(event, "case_id", None),
+                                  field="event")
         data = _open(event, Deadlines() if deadlines is None else deadlines)
         return cls(data, (event,), listeners)
 
@@ -421,7 +432,8 @@ class ReturnCase(_Case):
 
         Raises:
             InvalidTransition: an event the chart forbids (the first one).
-            TypeError: the first event is not :class:`Requested`.
+            InvalidArgument: the first event is not :class:`Requested` (also a
+                ``TypeError``).
         """
         stream = iter(events)
         first = next(stream, None)
@@ -446,14 +458,23 @@ class ReturnCase(_Case):
             UnknownState: ``state`` is no state of :class:`ReturnLifecycle`.
             InvalidRecord: ``state`` is not where the history leads.
             InvalidTransition: the history holds an event the chart forbids.
+            InvalidArgument: the history holds something that is not an event,
+                or does not start with :class:`Requested` (also a ``TypeError``).
         """
         events = list(history)
+        for index, fact in enumerate(events):
+            if not isinstance(fact, Event):
+                raise InvalidArgument(f"item {index} is not an event", value=fact,
+                                      record=cls._kind, field="history")
         if not events or not isinstance(events[0], Requested):
-            raise TypeError("a stored history starts with its Requested event")
+            raise InvalidArgument("a stored history starts with its Requested event",
+                                  value=events[0] if events else None, record=cls._kind,
+                                  record_id=getattr(events[0], "case_id", None) if events
+                                  else None, field="history")
         chosen = Deadlines() if deadlines is None else deadlines
         try:
             cls._chart.states_map[state]
-        except KeyError as err:
+        except (KeyError, TypeError) as err:  # (TypeError: a value that cannot be a key)
             raise UnknownState(f"names no state of {cls._chart.__name__}", value=state,
                                record=cls._kind, record_id=events[0].case_id,
                                field="state") from err
@@ -605,7 +626,8 @@ class OrderCase(_Case):
              listeners: Iterable[object] = ()) -> OrderCase:
         """Start following ``order`` from its placement (its history starts empty)."""
         if not isinstance(order, Order):
-            raise TypeError(f"an order case opens on an Order, got {order!r}")
+            raise InvalidArgument("an order case opens on an Order", value=order,
+                                  record=cls._kind, field="order")
         data = OrderData(case_id=order.id, deadlines=Deadlines() if deadlines is None
                          else deadlines, entered_at=order.placed_at)
         return cls(data, (), listeners)
@@ -634,7 +656,8 @@ class OrderCase(_Case):
             return name
         if kind is DeadlinePassed:
             return _DEADLINE_EVENTS[event.deadline]  # type: ignore[attr-defined]
-        raise TypeError(f"not an event of an order: {event!r}")
+        raise InvalidArgument("not an event of an order", value=event, record=self._kind,
+                              record_id=self.case_id, field="event")
 
     def _deadline(self) -> tuple[Deadline, datetime] | None:
         data = self._data

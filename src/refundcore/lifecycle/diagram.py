@@ -6,6 +6,7 @@ from typing import Any
 
 from statemachine.contrib.diagram.formatter import formatter
 
+from refundcore.errors import InvalidOption
 from refundcore.lifecycle.charts import OrderLifecycle, RefundLifecycle, ReturnLifecycle
 
 __all__ = ["diagram"]
@@ -27,12 +28,13 @@ def diagram(chart: Any, *, format: str = "mermaid") -> str:
         The diagram text, ending in one newline.
 
     Raises:
-        ValueError: an unknown format, or not one of refundcore's charts.
+        InvalidOption: an unknown format, or not one of refundcore's charts
+            (also a ``ValueError``).
     """
     kind = chart if isinstance(chart, type) else type(chart)
     if kind not in _CHARTS:
-        raise ValueError(f"not a refundcore chart: {chart!r} ({type(chart).__name__})")
+        raise InvalidOption("not a refundcore chart", value=chart, field="chart")
     if format not in _FORMATS:
-        raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {format!r} "
-                         f"({type(format).__name__})")
+        raise InvalidOption(f"must be one of {', '.join(_FORMATS)}", value=format,
+                            field="format")
     return formatter.render(kind, format).rstrip("\n") + "\n"

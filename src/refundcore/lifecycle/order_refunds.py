@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import Final, final
 
 from refundcore.domain import Order, Reason, Refund, RefundMethod, ReturnKind, ReturnLine
-from refundcore.errors import CurrencyMismatch, InvalidRecord
+from refundcore.errors import CurrencyMismatch, InvalidArgument, InvalidRecord
 from refundcore.lifecycle.case import ReturnCase
 from refundcore.lifecycle.events import Event, RefundIssued, RefundRetried
 from refundcore.money import Money
@@ -153,7 +153,8 @@ class OrderRefunds:
     def __init__(self, order: Order) -> None:
         """Start an order's ledger with no case; :meth:`from_cases` loads stored ones."""
         if not isinstance(order, Order):
-            raise TypeError(f"an order's refunds are built on an Order, got {order!r}")
+            raise InvalidArgument("an order's refunds are built on an Order", value=order,
+                                  record="OrderRefunds", field="order")
         self._order = order
         self._cases: dict[str, ReturnCase] = {}
         self._worth: dict[str, int] | None = None
@@ -313,7 +314,8 @@ class OrderRefunds:
 
     def _own(self, case: ReturnCase) -> None:
         if not isinstance(case, ReturnCase):
-            raise TypeError(f"not a ReturnCase: {case!r}")
+            raise InvalidArgument("must be a ReturnCase", value=case, record="OrderRefunds",
+                                  record_id=self._order.id, field="case")
         if case.request.order_id != self._order.id:
             raise InvalidRecord(f"is a case of another order than {self._order.id!r}",
                                 value=case.request.order_id, record="ReturnCase",

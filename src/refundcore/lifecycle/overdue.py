@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from refundcore.errors import InvalidRecord
+from refundcore.errors import InvalidArgument, InvalidRecord
 from refundcore.lifecycle.case import ReturnCase
 from refundcore.lifecycle.deadlines import Deadline
 from refundcore.money import Money
@@ -63,14 +63,16 @@ def overdue(cases: Iterable[ReturnCase], now: datetime) -> tuple[Overdue, ...]:
 
     Raises:
         InvalidRecord: ``now`` is not a timezone-aware datetime.
-        TypeError: something in ``cases`` is not a :class:`ReturnCase`.
+        InvalidArgument: something in ``cases`` is not a :class:`ReturnCase`
+            (also a ``TypeError``).
     """
     if not isinstance(now, datetime) or now.utcoffset() is None:
         raise InvalidRecord("must be a timezone-aware datetime", value=now, field="now")
     found = []
     for case in cases:
         if not isinstance(case, ReturnCase):
-            raise TypeError(f"not a ReturnCase: {case!r} ({type(case).__name__})")
+            raise InvalidArgument("must hold only ReturnCase objects", value=case,
+                                  field="cases")
         since = case.refund_due_since
         outstanding = case.limit - case.refunded
         if since is None or not outstanding:

@@ -20,7 +20,7 @@ from datetime import datetime
 import attrs
 
 from refundcore.domain import Order, Refund, RefundMethod, ReturnKind
-from refundcore.errors import InvalidRecord
+from refundcore.errors import InvalidArgument, InvalidRecord
 from refundcore.lifecycle.case import ReturnCase
 from refundcore.lifecycle.events import Received, RefundIssued
 from refundcore.policy.quote import RefundQuote
@@ -133,17 +133,18 @@ def refund_on_scan(
         The events to apply, or the reasons there are none.
 
     Raises:
-        TypeError: ``case`` is not a :class:`ReturnCase` or ``scan`` not a
-            :class:`Received`.
+        InvalidArgument: ``case`` is not a :class:`ReturnCase` or ``scan`` not a
+            :class:`Received` (also a ``TypeError``).
         InvalidRecord: the scan, order or quote belongs to another case, the
             quote's total is not what the case may refund, or ``now`` is
             naive or before the scan; or as
             :func:`~refundcore.policy.split_refund` raises.
     """
     if not isinstance(case, ReturnCase):
-        raise TypeError(f"case must be a ReturnCase, got {case!r}")
+        raise InvalidArgument("must be a ReturnCase", value=case, field="case")
     if not isinstance(scan, Received):
-        raise TypeError(f"scan must be a Received event, got {scan!r}")
+        raise InvalidArgument("must be a Received event", value=scan,
+                              record_id=case.case_id, record="ReturnCase", field="scan")
     if scan.case_id != case.case_id:
         raise InvalidRecord(f"belongs to another case than {case.case_id!r}",
                             value=scan.case_id, record="Received", record_id=scan.id,

@@ -17,7 +17,12 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from refundcore._checks import Checker
-from refundcore.errors import ConcurrentModification, InvalidRecord, UnknownCase
+from refundcore.errors import (
+    ConcurrentModification,
+    InvalidArgument,
+    InvalidRecord,
+    UnknownCase,
+)
 from refundcore.lifecycle import Deadlines, Event, Requested, ReturnCase
 
 __all__ = ["CaseStore", "MemoryCaseStore", "StoredCase", "check_save", "open_case", "update_case"]
@@ -154,7 +159,8 @@ class MemoryCaseStore:
         See :meth:`CaseStore.save`.
         """
         if not isinstance(case, StoredCase):
-            raise TypeError(f"not a StoredCase: {case!r}")
+            raise InvalidArgument("not a StoredCase", value=case, record=type(self).__name__,
+                                  field="case")
         with self._lock:
             check_save(self._cases.get(case.case_id), case, expected_version)
             self._cases[case.case_id] = case

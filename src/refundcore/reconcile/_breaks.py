@@ -16,7 +16,11 @@ book of breaks is rebuilt from them each period:
   book), *written off* (the difference is accepted as a loss or gain) or
   *adjusted* (the books are corrected by the difference);
 - :meth:`BreakBook.adjustments` gives the ledger entries for every accepted
-  difference, for the merchant's books.
+  difference, for the merchant's books;
+- :meth:`BreakBook.open_items` gives the entries of the open
+  missing-from-statement breaks, to pass to the next period's ``reconcile``:
+  an entry settled after its window is then linked to its late line as
+  timing, and :meth:`BreakBook.carry` marks its break resolved.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import attrs
 
 from refundcore._checks import Checker
 from refundcore.errors import InvalidRecord, RefundcoreError
-from refundcore.ledger import EntryKind, LedgerEntry
+from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.money import Money
 from refundcore.reconcile._result import Break, Category, Reconciliation
 
@@ -114,6 +118,9 @@ class BreakRecord:
         last_seen: The end of the last period whose reconciliation found it.
         headline: Its explanation's first line, as found.
         resolution: The decision on it, if any.
+        entries: The ledger entries of a missing-from-statement break (empty
+            for any other), kept so that :meth:`BreakBook.open_items` can
+            carry them to the next period.
     """
 
     id: str
@@ -125,6 +132,7 @@ class BreakRecord:
     last_seen: date
     headline: str
     resolution: Resolution | None = None
+    entries: tuple[LedgerEntry, ...] = ()
 
     @property
     def status(self) -> BreakStatus:
@@ -149,6 +157,7 @@ class BreakRecord:
                 "by": resolution.by, "note": resolution.note,
                 "amount": None if resolution.amount is None
                 else [str(resolution.amount.amount), resolution.amount.currency]},
+            "entries": [_entry_to_dict(entry) for entry in self.entries],
         }
 
     @classmethod
@@ -172,7 +181,9 @@ class BreakRecord:
                     at=datetime.fromisoformat(resolution["at"]), by=resolution["by"],
                     note=resolution["note"],
                     amount=None if resolution["amount"] is None
-                    else Money.of(*resolution["amount"])))
+                    else Money.of(*resolution["amount"])),
+                # (a book saved before entries were kept has none)
+                entries=tuple(_entry_from_dict(row) for row in data.get("entries", ())))
         except KeyError as missing:
             raise InvalidRecord("is missing", value=None, record="BreakRecord",
                                 record_id=str(data.get("id")), field=str(missing)) from None
@@ -183,11 +194,40 @@ class BreakRecord:
                                 record_id=str(data.get("id")), field="") from None
 
 
+_DATES = ("settles_on", "settles_by")
+
+
+def _entry_to_dict(entry: LedgerEntry) -> dict[str, Any]:
+    """An entry as JSON-ready data, by its ``TUPLE_FIELDS``."""
+    row = {name: getattr(entry, name) for name in LedgerEntry.TUPLE_FIELDS}
+    row["kind"] = entry.kind.value
+    row["occurred_at"] = entry.occurred_at.isoformat()
+    for name in _DATES:
+        row[name] = None if row[name] is None else row[name].isoformat()
+    row["components"] = [[part.value, minor] for part, minor in entry.components]
+    return row
+
+
+def _entry_from_dict(data: Mapping[str, Any]) -> LedgerEntry:
+    """Read back what :func:`_entry_to_dict` wrote (checked as ``from_tuples`` checks)."""
+    row = dict(data)
+    row["occurred_at"] = datetime.fromisoformat(row["occurred_at"])
+    for name in _DATES:
+        if row.get(name) is not None:
+            row[name] = date.fromisoformat(row[name])
+    row["components"] = tuple((Component(part), minor) for part, minor in
+                              row.get("components", ()))
+    rows: list[Any] = [row]  # a dict row: from_tuples reads it by field name
+    (entry,) = LedgerEntry.from_tuples(rows)
+    return entry
+
+
 def _record(found: Break, period_end: date) -> BreakRecord:
     return BreakRecord(
         id=break_id(found), category=found.category, differences=found.differences,
         ledger_ids=found.ledger_ids, statement_ids=found.statement_ids,
-        first_seen=period_end, last_seen=period_end, headline=found.explanation.headline)
+        first_seen=period_end, last_seen=period_end, headline=found.explanation.headline,
+        entries=found.ledger if found.category is Category.MISSING_FROM_STATEMENT else ())
 
 
 def _period_end(value: object) -> date:
@@ -234,7 +274,11 @@ class BreakBook:
         Breaks found again keep their first-seen period and their
         resolution; new ones are added; decided breaks not found again stay
         in the book as a record of what was done, and undecided ones stay
-        open (carried). Then ``resolutions`` are applied.
+        open (carried). An open missing-from-statement break whose entries
+        ``result`` cleared as timing (they were passed to ``reconcile`` from
+        :meth:`open_items` and their late lines came) is resolved by
+        ``"reconcile"``, dated at its latest line. Then ``resolutions`` are
+        applied.
         """
         end = _period_end(period_end)
         records = {record.id: record for record in self.records}
@@ -242,6 +286,16 @@ class BreakBook:
             fresh = _record(found, end)
             known = records.get(fresh.id)
             records[fresh.id] = fresh if known is None else attrs.evolve(known, last_seen=end)
+        cleared = {entry_id: match for match in result.matches
+                   if match.category is Category.TIMING_CLEARED for entry_id in match.ledger_ids}
+        for record in list(records.values()):
+            if (record.status is BreakStatus.OPEN and record.entries
+                    and all(e.id in cleared for e in record.entries)):
+                lines = [line for e in record.entries for line in cleared[e.id].statement]
+                records[record.id] = attrs.evolve(record, resolution=Resolution(
+                    break_id=record.id, status=BreakStatus.RESOLVED,
+                    at=max(line.occurred_at for line in lines), by="reconcile",
+                    note=f"settled late: cleared as timing in the period ending {end}"))
         book = BreakBook(tuple(sorted(records.values(), key=lambda record: record.id)))
         return book.resolve(resolutions)
 
@@ -285,6 +339,19 @@ class BreakBook:
         """The breaks still to work, oldest first."""
         return tuple(sorted((r for r in self.records if r.status is BreakStatus.OPEN),
                             key=lambda record: (record.first_seen, record.id)))
+
+    def open_items(self) -> tuple[LedgerEntry, ...]:
+        """The entries of the open missing-from-statement breaks, to carry to the next period.
+
+        Pass them (with the last result's ``open_items``) to the next
+        period's :func:`~refundcore.reconcile.reconcile` as ``open_items``:
+        one the platform settled after its window is then linked to its
+        late line as a cleared timing difference instead of being missing in
+        one period and unexpected in the next; :meth:`carry` then marks its
+        break resolved. Sorted by entry id.
+        """
+        return tuple(sorted((e for r in self.records if r.status is BreakStatus.OPEN
+                             for e in r.entries), key=lambda entry: entry.id))
 
     def adjustments(self) -> tuple[LedgerEntry, ...]:
         """Ledger entries for every difference written off or adjusted, for the books.

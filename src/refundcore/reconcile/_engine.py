@@ -6,7 +6,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import compress, repeat
-from operator import attrgetter, itemgetter, setitem
+from operator import attrgetter, is_, itemgetter, setitem
 from typing import Any, Final, Literal
 
 from refundcore.errors import InvalidRecord
@@ -259,11 +259,14 @@ def _check_period(period: object) -> tuple[date, date] | None:
     return period
 
 
-def _classify(work: Work, outcome: Outcome) -> Category:
-    """The category of a pair or group the passes found."""
+def _classify(
+    work: Work,
+    outcome: Outcome,
+    ledger: Sequence[LedgerEntry],
+    statement: Sequence[StatementLine],
+) -> Category:
+    """The category of a pair or group the passes found (``ledger``, ``statement``: its records)."""
     _, ls, ss, _, aggregate = outcome
-    ledger = [work.ledger[i] for i in ls]
-    statement = [work.statement[j] for j in ss]
     if len(ledger) == 1 and len(statement) == 1:  # the usual pair: no sums, no sets
         e, s = ledger[0], statement[0]
         if e.currency != s.currency:
@@ -359,10 +362,13 @@ def _duplicates(
     if None in left_refs:
         orders = {records[j].order_id for j, ref in zip(left, left_refs, strict=True)
                   if ref is None}
-        order_column = map(attrgetter("order_id"), map(records.__getitem__, scan))
-        for j in compress(scan, map(orders.__contains__, order_column)):
-            if refs_column[j] is None:
-                holders.setdefault((None, records[j].order_id), []).append(j)
+        # Only records without a reference hold an order id in this sense: those are
+        # found from the reference column, and only their records are read.
+        column = refs_column if type(scan) is range else map(refs_column.__getitem__, scan)
+        nameless = list(compress(scan, map(is_, column, repeat(None))))
+        order_column = map(attrgetter("order_id"), map(records.__getitem__, nameless))
+        for j in compress(nameless, map(orders.__contains__, order_column)):
+            holders.setdefault((None, records[j].order_id), []).append(j)
     # Per shared holding, each full key's original: the first record by id that a pass
     # used, else the first by id (-1: nobody else holds the key). Found once per key, so
     # that n records repeating one key cost n steps, not n squared.
@@ -532,10 +538,11 @@ def _finish(
         amounts[(category, first)][0] += 1
 
     for outcome in work.outcomes:
-        category = _classify(work, outcome)
         rule, ls, ss, ambiguous, _ = outcome
-        records_l = tuple(ledger[i] for i in ls)
-        records_s = tuple(statement[j] for j in ss)
+        # The records are read once, here, for the category and the result alike.
+        records_l = tuple(map(ledger.__getitem__, ls))
+        records_s = tuple(map(statement.__getitem__, ss))
+        category = _classify(work, outcome, records_l, records_s)
         differences: dict[str, int] = {}
         for e in records_l:
             differences[e.currency] = differences.get(e.currency, 0) - e.amount_minor + e.fee_minor

@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from itertools import compress, islice, repeat
-from operator import is_not, ne, not_, setitem
+from operator import attrgetter, is_not, ne, not_, setitem
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount, InvalidRecord
@@ -207,16 +207,18 @@ class _ExactReference(Rule):
     def _by_reference(self, work: Work) -> None:
         """Pair what is left by reference alone, within each kind of movement."""
         srefs, lrefs = work.scols[1], work.lcols[1]
+        lleft = work.ledger_left()
+        # Only lines whose reference an entry left also holds can pair: found in C, so
+        # that the loops below step over those alone, not over all that is left.
+        wanted = set(map(lrefs.__getitem__, lleft))
+        wanted.discard(None)
+        sleft = work.statement_left()
         by_ref: dict[str, list[int]] = {}
-        for j in work.statement_left():
-            ref = srefs[j]
-            if ref is not None:
-                by_ref.setdefault(ref, []).append(j)
+        for j in compress(sleft, map(wanted.__contains__, map(srefs.__getitem__, sleft))):
+            by_ref.setdefault(srefs[j], []).append(j)
         pending: dict[str, list[int]] = {}
-        for i in work.ledger_left():
-            ref = lrefs[i]
-            if ref is not None and ref in by_ref:
-                pending.setdefault(ref, []).append(i)
+        for i in compress(lleft, map(by_ref.__contains__, map(lrefs.__getitem__, lleft))):
+            pending.setdefault(lrefs[i], []).append(i)
         lflows, sflows = work.lcols[2], work.scols[2]
         for ref in sorted(pending):
             ls, ss = pending[ref], by_ref[ref]
@@ -235,16 +237,25 @@ class _ExactReference(Rule):
         """What :meth:`_group` does for one entry and several lines (a refund paid in parts).
 
         The entry pairs with the only line of its kind of movement; among
-        several, :meth:`_group` chooses (a line equal to the entry would have
-        paired by full key already, so it rarely does).
+        several, with the first by id equal to it (a line equal to the entry
+        would have paired by full key already, so it rarely does), as
+        :meth:`_group` would, without its sorting and queues.
         """
-        flow = LEDGER_FLOW_BY_ID[id(work.lcols[2][i])]
-        sflows = work.scols[2]
+        lcols, scols = work.lcols, work.scols
+        flow = LEDGER_FLOW_BY_ID[id(lcols[2][i])]
+        sflows = scols[2]
         same = [j for j in ss if LINE_FLOW_BY_ID[id(sflows[j])] == flow]
         if len(same) == 1:
             work.pair(self.name, i, same[0])
-        elif same:
-            self._group(work, [i], same)
+            return
+        # What _group does with one entry: it pairs with the first line by id equal to it
+        # in amount, fee and currency; without one, several lines stay for later passes.
+        signature = (lcols[3][i], lcols[4][i], lcols[5][i])
+        gross, fees, currencies = scols[3], scols[4], scols[5]
+        equal = [j for j in same if (gross[j], fees[j], currencies[j]) == signature]
+        if equal:
+            statement = work.statement
+            work.pair(self.name, i, min(equal, key=lambda j: statement[j].id))
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
@@ -330,52 +341,75 @@ class _FirstFree:
         return None if best is None else best[1]
 
 
+def _order_keys(
+    work: Work, left: list[int], *, ledger_side: bool
+) -> tuple[list[tuple[str, int, int]], list[int]]:
+    """The composite keys (order id, flow, gross) of the records at ``left`` that have an order id.
+
+    Returns the keys and, pairwise, the records' positions (the very int objects of ``left``).
+    """
+    records = work.ledger if ledger_side else work.statement
+    columns = work.lcols if ledger_side else work.scols
+    orders = list(map(_ORDER_ID, map(records.__getitem__, left)))
+    has = list(map(is_not, orders, repeat(None)))
+    at = list(compress(left, has))
+    flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
+    flows = map(flow_of, map(id, map(columns[2].__getitem__, at)))
+    keys = list(zip(compress(orders, has), flows, map(columns[3].__getitem__, at), strict=True))
+    return keys, at
+
+
+_ORDER_ID: Final = attrgetter("order_id")
+
+
 class _CompositeKey(Rule):
     __slots__ = ()
 
     def __call__(self, work: Work) -> None:
         ledger, statement = work.ledger, work.statement
-        lflow, sflow = LEDGER_FLOW_BY_ID, LINE_FLOW_BY_ID
         # Buckets of one record a side (the usual case) are kept as a bare index, so that
         # no list is made, sorted or read for them: only buckets in ``*more`` hold lists.
+        # The keys are made and bucketed in C, over the records left.
         sfirst: dict[tuple[str, int, int], int] = {}
         smore: dict[tuple[str, int, int], list[int]] = {}
-        for j in work.statement_left():
-            s = statement[j]
-            if s.order_id is not None:
-                key = (s.order_id, sflow[id(s.kind)], s.gross_minor)
-                k = sfirst.setdefault(key, j)
-                if k != j:
-                    smore.setdefault(key, [k]).append(j)
+        skeys, sat = _order_keys(work, work.statement_left(), ledger_side=False)
+        # setdefault hands back the position passed in unless an earlier line holds the
+        # key: an identity test finds those (the positions are distinct int objects).
+        firsts = list(map(sfirst.setdefault, skeys, sat))
+        for k in positions(bytes(map(is_not, firsts, sat))):
+            smore.setdefault(skeys[k], [firsts[k]]).append(sat[k])
         if not sfirst:
             return
         lfirst: dict[tuple[str, int, int], int] = {}
         lmore: dict[tuple[str, int, int], list[int]] = {}
-        for i in work.ledger_left():
-            e = ledger[i]
-            if e.order_id is not None:
-                key = (e.order_id, lflow[id(e.kind)], e.amount_minor)
-                if key in sfirst:
-                    k = lfirst.setdefault(key, i)
-                    if k != i:
-                        lmore.setdefault(key, [k]).append(i)
+        lkeys, lat = _order_keys(work, work.ledger_left(), ledger_side=True)
+        inside = list(map(sfirst.__contains__, lkeys))
+        lkeys, lat = list(compress(lkeys, inside)), list(compress(lat, inside))
+        firsts = list(map(lfirst.setdefault, lkeys, lat))
+        for k in positions(bytes(map(is_not, firsts, lat))):
+            lmore.setdefault(lkeys[k], [firsts[k]]).append(lat[k])
         lused, sused, outcomes, name = work.lused, work.sused, work.outcomes, self.name
+        lrefs, lfees, lcodes = work.lcols[1], work.lcols[4], work.lcols[5]
+        srefs, sfees, scodes = work.scols[1], work.scols[4], work.scols[5]
         plain: tuple[array[int], array[int]] | None = None
-        for key in sorted(lfirst):
-            if key not in lmore and key not in smore:  # the usual case: what pair() does
-                i, j = lfirst[key], sfirst[key]
-                e, s = ledger[i], statement[j]
-                eref, sref = e.reference, s.reference
-                if eref is None or sref is None or eref == sref:
-                    lused[i] = sused[j] = 1
-                    if e.fee_minor == s.fee_minor and e.currency == s.currency:
-                        if plain is None:  # made on the first, as pair() would
-                            plain = work.plain_lists(name)
-                        plain[0].append(i)
-                        plain[1].append(j)
-                    else:  # the gross amounts are equal: they are in the key
-                        outcomes.append((name, (i,), (j,), False, False))
+        several: list[tuple[str, int, int]] = []
+        # Buckets hold different records, so the order they are paired in changes nothing.
+        for key, i in lfirst.items():
+            if key in lmore or key in smore:
+                several.append(key)
                 continue
+            j = sfirst[key]  # the usual case: what pair() does
+            eref, sref = lrefs[i], srefs[j]
+            if eref is None or sref is None or eref == sref:
+                lused[i] = sused[j] = 1
+                if lfees[i] == sfees[j] and lcodes[i] == scodes[j]:
+                    if plain is None:  # made on the first, as pair() would
+                        plain = work.plain_lists(name)
+                    plain[0].append(i)
+                    plain[1].append(j)
+                else:  # the gross amounts are equal: they are in the key
+                    outcomes.append((name, (i,), (j,), False, False))
+        for key in sorted(several):
             ss = _sort_ids(smore.get(key) or [sfirst[key]], statement)
             ls = _sort_ids(lmore.get(key) or [lfirst[key]], ledger)
             # Records that also agree on fee and currency first, then the rest; each entry
@@ -582,9 +616,31 @@ class _Tolerant(Rule):
         groups = [
             (lmore.get(key) or [lfirst[key]], smore.get(key) or [sfirst[key]]) for key in multi
         ]
-        groups.sort(key=lambda g: min(ledger[i].id for i in g[0]))
+        # Buckets hold different records, so the order they are solved in changes nothing.
         for ls, ss in groups:
-            self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+            if len(ls) == 1 and len(ss) <= _OPTIMAL_PAIRS:
+                self._one_entry(work, ls[0], ss)
+            else:
+                self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+
+    def _one_entry(self, work: Work, i: int, ss: list[int]) -> None:
+        """What :meth:`_optimal` does for one entry and several lines, without the matrix.
+
+        The entry pairs with the cheapest line, the first by id of those equally
+        cheap, ambiguous when there are several; with none allowed, nothing
+        pairs (a refund settled in parts, usually: one-to-many's to pair), and
+        the lines are not even sorted.
+        """
+        cost = self.cost
+        costs = [cost(work, i, j) for j in ss]
+        allowed = [c for c in costs if c is not None]
+        if not allowed:
+            return
+        least = min(allowed)
+        statement = work.statement
+        cheapest = [j for j, c in zip(ss, costs, strict=True) if c == least]
+        work.pair(self.name, i, min(cheapest, key=lambda j: statement[j].id),
+                  ambiguous=len(cheapest) > 1)
 
     def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair within one bucket: optimally when it is small, else cheapest first."""

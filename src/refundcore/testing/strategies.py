@@ -42,7 +42,7 @@ from refundcore.domain import (
     Tender,
     TenderKind,
 )
-from refundcore.errors import RefundcoreError
+from refundcore.errors import InvalidOption, RefundcoreError
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.lifecycle import (
     Approved,
@@ -110,14 +110,13 @@ def _codes(value: Iterable[str] | None, *, everything: bool) -> tuple[str, ...]:
     codes = tuple(value)
     unknown = [code for code in codes if code not in CURRENCIES]
     if not codes or unknown:
-        raise ValueError(f"currencies must name known ISO 4217 codes, got {value!r}")
+        raise InvalidOption("must name known ISO 4217 codes", value=value, field="currencies")
     return codes
 
 
 def _count(value: object, name: str, minimum: int) -> int:
     if type(value) is not int or value < minimum:
-        raise ValueError(f"{name} must be an int of at least {minimum}, got {value!r} "
-                         f"({type(value).__name__})")
+        raise InvalidOption(f"must be an int of at least {minimum}", value=value, field=name)
     return value
 
 
@@ -125,7 +124,7 @@ def currencies(*, codes: Iterable[str] | None = None) -> SearchStrategy[str]:
     """ISO 4217 codes: any refundcore knows, or one of ``codes``.
 
     Raises:
-        ValueError: ``codes`` is empty or names an unknown currency.
+        InvalidOption: ``codes`` is empty or names an unknown currency (a ``ValueError``).
     """
     return st.sampled_from(_codes(codes, everything=True))
 
@@ -144,7 +143,7 @@ def money(
         max_minor: The largest amount, in minor units.
 
     Raises:
-        ValueError: an unknown currency, or ``min_minor > max_minor``.
+        InvalidOption: an unknown currency, or ``min_minor > max_minor`` (a ``ValueError``).
 
     Example:
         >>> from hypothesis import given
@@ -156,7 +155,8 @@ def money(
     """
     codes = _codes(currencies, everything=True)
     if min_minor > max_minor:
-        raise ValueError(f"min_minor ({min_minor}) is above max_minor ({max_minor})")
+        raise InvalidOption(f"is above max_minor ({max_minor!r})", value=min_minor,
+                            field="min_minor")
     return st.builds(Money.from_minor, st.integers(min_minor, max_minor), st.sampled_from(codes))
 
 
@@ -303,8 +303,8 @@ def _default_orders() -> SearchStrategy[Order]:
 def _subset(values: Iterable[_E] | None, every: type[_E], name: str) -> tuple[_E, ...]:
     chosen = tuple(every) if values is None else tuple(values)
     if not chosen or not all(isinstance(v, every) for v in chosen):
-        raise ValueError(f"{name} must be a non-empty collection of {every.__name__}, "
-                         f"got {values!r}")
+        raise InvalidOption(f"must be a non-empty collection of {every.__name__}",
+                            value=values, field=name)
     return chosen
 
 
@@ -343,10 +343,11 @@ def return_requests(
             by default); lines at zero are not requested.
 
     Raises:
-        ValueError: an empty ``kinds``/``reasons``, or no unit left to request.
+        InvalidOption: an empty ``kinds``/``reasons``, or no unit left to request (a
+            ``ValueError``).
     """
     if units is not None and not any(n > 0 for n in units.values()):
-        raise ValueError(f"units leaves nothing to request: {units!r}")
+        raise InvalidOption("leaves nothing to request", value=units, field="units")
     return _request(order, _subset(kinds, ReturnKind, "kinds"),
                     _subset(reasons, Reason, "reasons"), within, units)
 
@@ -656,7 +657,8 @@ def ledgers(
     """
     codes = _codes(currencies, everything=False)
     if not 0 <= _count(min_size, "min_size", 0) <= _count(max_size, "max_size", 0):
-        raise ValueError(f"min_size ({min_size}) is above max_size ({max_size})")
+        raise InvalidOption(f"is above max_size ({max_size!r})", value=min_size,
+                            field="min_size")
     return _ledger(codes, min_size, max_size, references=references)
 
 
@@ -816,7 +818,7 @@ def planted_statements(
         max_discrepancies: The most discrepancies (at most ``max_entries``).
 
     Raises:
-        ValueError: a category that cannot be planted, or bad sizes.
+        InvalidOption: a category that cannot be planted, or bad sizes (a ``ValueError``).
 
     Example:
         >>> from hypothesis import given, settings
@@ -831,12 +833,12 @@ def planted_statements(
     """
     chosen = tuple(categories)
     if not chosen or any(c not in PLANTABLE for c in chosen):
-        raise ValueError(f"categories must be a non-empty collection from PLANTABLE, "
-                         f"got {categories!r}")
+        raise InvalidOption("must be a non-empty collection from PLANTABLE",
+                            value=categories, field="categories")
     _count(max_discrepancies, "max_discrepancies", 0)
     if _count(max_entries, "max_entries", 1) < max_discrepancies:
-        raise ValueError(f"max_discrepancies ({max_discrepancies}) is above max_entries "
-                         f"({max_entries})")
+        raise InvalidOption(f"is above max_entries ({max_entries!r})",
+                            value=max_discrepancies, field="max_discrepancies")
     return _planted(_codes(currencies, everything=False), chosen, max_entries,
                     max_discrepancies)
 
