@@ -252,7 +252,8 @@ class _QuickEntries:
         columns = [list(map(str.strip, cells)) for cells in found]
         ids = columns[at["id"]]
         fresh = set(ids)
-        if not all(ids) or len(fresh) != len(ids) or not fresh.isdisjoint(first_line):
+        # (a lookup per new id: set.isdisjoint(dict) would walk every id read so far)
+        if not all(ids) or len(fresh) != len(ids) or any(map(first_line.__contains__, fresh)):
             return False
         kinds = list(map(_KINDS.get, columns[at["kind"]]))
         currencies = set(columns[at["currency"]])
