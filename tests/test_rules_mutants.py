@@ -874,3 +874,46 @@ def test_one_to_many_groups_as_its_docstring_says(
     found = {(o.ledger_ids, o.statement_ids) for o in result.matches + result.breaks
              if o.rule == "one_to_many"}
     assert found == made
+
+
+def test_a_large_bucket_reaches_the_exact_ratio_bound_of_huge_amounts() -> None:
+    """Cheapest-first finds a line exactly at the ratio bound where a float would fall short."""
+    huge = 10**20  # a third of it is not a float: 1e20 / 3 falls 1,365 units short
+    ledger = [
+        LedgerEntry(id=f"E{k:02}", kind=EntryKind.SALE, amount_minor=huge, currency="CNY",
+                    occurred_at=AT, order_id="O1")
+        for k in range(17)
+    ]
+    statement = [
+        StatementLine(id=f"S{k:02}", kind=LineKind.CHARGE, gross_minor=huge + huge // 3,
+                      currency="CNY", occurred_at=AT, order_id="O1")
+        for k in range(16)
+    ]
+    result = reconcile(ledger, statement, rules=(tolerance(ratio=Fraction(1, 3)),))
+    assert [(m.ledger_ids, m.statement_ids) for m in result.matches] == [
+        ((f"E{k:02}",), (f"S{k:02}",)) for k in range(16)
+    ]
+    assert all(m.category is Category.MATCHED_WITHIN_TOLERANCE for m in result.matches)
+
+
+def test_a_minor_unit_weighs_the_window_plus_one_day_in_a_buckets_total() -> None:
+    """Three pairs a unit off but on time beat two exact pairs three days late (window 3).
+
+    Cost is difference x (window + 1) + days: here 3 x 4 = 12 against 9 + 4 = 13.
+    """
+    windows = [("E1", "1.00", 5, 8), ("E2", "1.01", 2, 2), ("E3", "1.02", 4, 5)]
+    ledger = [
+        sale(id_, amount, order_id="O1", settles_on=DUE + start * ONE_DAY,
+             settles_by=DUE + end * ONE_DAY)
+        for id_, amount, start, end in windows
+    ]
+    statement = [
+        line(id_, gross, order_id="O1", settled_on=DUE + day * ONE_DAY)
+        for id_, gross, day in [("S1", "1.00", 2), ("S2", "1.01", 8), ("S3", "1.01", 5)]
+    ]
+    result = reconcile(ledger, statement, rules=(tolerance(amount=2, days=3),))
+    assert sorted(pairs(result)) == [
+        (("E1",), ("S2",), "tolerance"),
+        (("E2",), ("S1",), "tolerance"),
+        (("E3",), ("S3",), "tolerance"),
+    ]
