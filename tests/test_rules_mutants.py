@@ -917,3 +917,22 @@ def test_a_minor_unit_weighs_the_window_plus_one_day_in_a_buckets_total() -> Non
         (("E2",), ("S1",), "tolerance"),
         (("E3",), ("S3",), "tolerance"),
     ]
+
+
+def fingerprint(result: Reconciliation) -> list[tuple[Any, ...]]:
+    """Every outcome: category, rule, ids and flag, in the result's order."""
+    return [(o.category, o.rule, o.ledger_ids, o.statement_ids, o.ambiguous)
+            for o in result.matches + result.breaks]
+
+
+@ORACLE
+@given(small_world(size=5), st.sampled_from([
+    exact_reference, composite_key, lambda: tolerance(amount=2, days=2), one_to_many,
+]))
+def test_a_pass_run_again_finds_nothing_more(
+    world: tuple[list[LedgerEntry], list[StatementLine]], rule: Any
+) -> None:
+    """A pass never sees what an earlier one used, itself included: twice is once."""
+    ledger, statement = world
+    once = reconcile(ledger, statement, rules=(rule(),))
+    assert fingerprint(reconcile(ledger, statement, rules=(rule(), rule()))) == fingerprint(once)
