@@ -936,3 +936,30 @@ def test_a_pass_run_again_finds_nothing_more(
     ledger, statement = world
     once = reconcile(ledger, statement, rules=(rule(),))
     assert fingerprint(reconcile(ledger, statement, rules=(rule(), rule()))) == fingerprint(once)
+
+
+@ORACLE
+@given(small_world())
+def test_the_exact_pass_after_another_pairs_what_that_one_left_as_its_docstring_says(
+    world: tuple[list[LedgerEntry], list[StatementLine]],
+) -> None:
+    """Composite key first, then the exact pass: each pairs as its oracle, in turn."""
+    ledger, statement = world
+    result = reconcile(ledger, statement, rules=(composite_key(), exact_reference()))
+    first = composite_key_oracle(ledger, statement)
+    lused, sused = {e.id for e, _, _ in first}, {s.id for _, s, _ in first}
+    then = exact_reference_oracle([e for e in ledger if e.id not in lused],
+                                  [s for s in statement if s.id not in sused])
+    assert found_by(result, "composite_key") == expected(first)
+    assert found_by(result, "exact_reference") == expected(then)
+
+
+def test_a_line_repeating_a_matched_line_is_a_duplicate_when_most_lines_matched() -> None:
+    """The repeat of a paired line is a duplicate of it, however many other lines paired."""
+    ledger = [sale(f"E{k}", "10.00", reference=f"T{k}") for k in range(5)]
+    statement = [line(f"S{k}", "10.00", reference=f"T{k}") for k in range(5)]
+    statement.append(line("S9", "10.00", reference="T0"))
+    result = reconcile(ledger, statement, rules=(exact_reference(),))
+    assert len(result.matches) == 5
+    (repeat,) = result.breaks
+    assert (repeat.category, repeat.statement_ids) == (Category.DUPLICATE_ON_STATEMENT, ("S9",))
