@@ -443,12 +443,12 @@ ONE_DAY = timedelta(days=1)
 @st.composite
 def small_world(
     draw: st.DrawFn, *, size: int = 6, at_least: int = 0,
-    amounts: tuple[int, ...] = (100, 101, 103),
+    amounts: tuple[int, ...] = (100, 101, 103), codes: tuple[str, ...] = ("CNY", "CNY", "USD"),
 ) -> tuple[list[LedgerEntry], list[StatementLine]]:
     """Entries and lines drawn from a handful of values each, ids shuffled against order."""
     refs = st.sampled_from([None, "T1", "T2"])
     orders = st.sampled_from([None, "O1", "O2"])
-    currencies = st.sampled_from(["CNY", "CNY", "USD"])
+    currencies = st.sampled_from(codes)
     days = st.integers(-3, 3)
     entries = draw(st.lists(st.tuples(
         st.sampled_from([EntryKind.SALE, EntryKind.SALE, EntryKind.REFUND]),
@@ -665,7 +665,7 @@ tolerances = st.fixed_dictionaries({
 
 
 @ORACLE
-@given(small_world(size=5), tolerances)
+@given(st.one_of(small_world(size=5), small_world(size=5, codes=("CNY",))), tolerances)
 def test_tolerance_pairs_each_bucket_at_least_cost(
     world: tuple[list[LedgerEntry], list[StatementLine]], options: dict[str, Any]
 ) -> None:
@@ -963,3 +963,50 @@ def test_a_line_repeating_a_matched_line_is_a_duplicate_when_most_lines_matched(
     assert len(result.matches) == 5
     (repeat,) = result.breaks
     assert (repeat.category, repeat.statement_ids) == (Category.DUPLICATE_ON_STATEMENT, ("S9",))
+
+
+
+def test_a_bucket_of_several_does_not_stop_the_tolerant_pass() -> None:
+    """After a bucket of several records, a later one-entry, one-line bucket still pairs."""
+    ledger = [sale("E0", "10.00", order_id="O1"), sale("E1", "10.00", order_id="O2")]
+    statement = [line("S0", "10.00", order_id="O1"), line("S1", "10.00", order_id="O1"),
+                 line("S2", "10.00", order_id="O2")]
+    result = reconcile(ledger, statement, rules=(tolerance(amount=1, days=1),))
+    assert found_by(result, "tolerance") == {("E0", "S0", True, "equal"),
+                                             ("E1", "S2", False, "equal")}
+
+# -- surviving mutants that cannot change what a pass returns -------------------------------
+#
+# mutmut 3.8 over this module leaves these alive; none changes a pair, a flag or a category,
+# so no test can kill them (lines whose every mutant is such carry `# pragma: no mutate`).
+#
+# _assign (the Hungarian method):
+#   big = (sum + 2) * ..., * (rows + 2)      any bound above every feasible total forbids alike
+#   u = [1] * ..., v = [1] * ...              potentials shifted by a constant: same reductions
+#   u, v, owner, way, minv, used one longer   the extra slot is never read
+#   way = [1] * ...                           way is read only where the search wrote it
+#   for r in range(rows + 1)                  a row-0 search assigns nothing and moves only
+#                                             u[0] and v[0], which no reduced cost reads
+#   col1 = None / 1 before the column loop    rows <= cols: the first free column sets it
+#   for c in range(cols + 1)                  column 0 is always marked used first
+# _ExactReference.__call__:
+#   range(0, n, <no step>) over entry keys;   every key is still read, in order, once
+#   islice(lkeys, None)
+#   sused.count(2) / count(1) + before        the shortcut test misfires; the slow branch
+#                                             finds the same shared lines
+#   type(None) is not range                   marks again what the hits already marked
+#   work.settled is not None (a later pass)   rebuilt unmarked: only the duplicate scan's
+#                                             shortcut is lost
+#   count >= 1 for a shared line              every full-key pair undone, and the by-reference
+#                                             step pairs the same records the same way
+# _chunks: ledger_side=None                   only ever called for lines (False)
+#          islice(keys, None)                 keys past a batch are dropped and the
+#                                             by-reference step pairs them the same way
+#          range(0, n, <no step>)             the same below 65,536 lines; above, quadratic
+#                                             (killing it takes a test seconds long)
+# _keys:   strict=None / False / dropped      the columns are of one length
+#          type(None) is not range            copies the columns it could have read in place
+# _mark:   deque maxlen 1 / None / dropped    the map is consumed either way
+# _Tolerant._greedy:
+#   range(len(candidates)) / (net - reach, -2)  the bisection only skips lines out of reach
+#   days >= 0 and by is not None              at 0 days the window gives 0 too
