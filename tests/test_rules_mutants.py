@@ -1037,6 +1037,22 @@ def test_two_pairs_of_alike_records_in_a_large_bucket_are_both_ambiguous() -> No
 # _keys:   strict=None / False / dropped      the columns are of one length
 #          type(None) is not range            copies the columns it could have read in place
 # _mark:   deque maxlen 1 / None / dropped    the map is consumed either way
+# _CompositeKey.__call__ / _order_keys (as the mix branch makes them):
+#   ledger_side=None for the lines            None is False
+#   strict=None / dropped in the keys' zip    the columns are of one length
+#   fee columns read as currency columns      the pair goes to the outcomes instead of the
+#                                             plain lists and is classified the same
+#   rank None in the any-reference lists      such a list is only ever asked alone
+# _Tolerant.__call__:
+#   difference >= absolute, <= -absolute,     the shortcut before allows(): allows() still
+#   < +absolute                               decides
+#   days >= 0 and settles_by is not None      at 0 days the window gives 0 too
+#   one entry with < 256 lines (not <=)       the optimal assignment agrees with one-entry
+# _Tolerant._one_entry: strict zip            the columns are of one length
 # _Tolerant._greedy:
 #   range(len(candidates)) / (net - reach, -2)  the bisection only skips lines out of reach
 #   days >= 0 and by is not None              at 0 days the window gives 0 too
+#   a level weight of window + 2              one pair's costs order alike for any weight
+#                                             above the window; greedy never sums them
+#   srank[j] <= srank[best]                   equal ranks are the same line
+#   used marked 2, or 1 before pair()         read only as true or false, and pair() marks
