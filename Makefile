@@ -62,7 +62,7 @@ bench: $(VENV)/.installed-bench
 ## make mutate: mutation testing (mutmut) of money, policy/quote and reconcile/_rules;
 ## fails when a module's score is under 90% (see benchmarks/mutation_score.py). Slow.
 mutate: $(VENV)/.installed-dev
-	HYPOTHESIS_PROFILE=ci $(BIN)/mutmut run
+	HYPOTHESIS_PROFILE=mutate $(BIN)/mutmut run
 	$(BIN)/mutmut results --all true > mutants/results.txt
 	$(BIN)/python -m benchmarks.mutation_score mutants/results.txt
 

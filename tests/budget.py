@@ -1,9 +1,10 @@
 """How many examples a property tries: all of them in CI, a fifth of them in a local run.
 
-``tests/conftest.py`` loads the ``ci`` profile in CI (and for ``make mutate``)
-and ``dev`` otherwise. ``dev`` tries a fifth of Hypothesis's default number of
-examples, and :func:`examples` gives a fifth of a property's own number, so
-that a local ``make test`` stays quick while CI still tries every example.
+``tests/conftest.py`` loads the ``ci`` profile in CI, ``mutate`` for
+``make mutate`` (which tries every example too) and ``dev`` otherwise.
+``dev`` tries a fifth of Hypothesis's default number of examples, and
+:func:`examples` gives a fifth of a property's own number, so that a local
+``make test`` stays quick while CI still tries every example.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+#: The profiles under which a property tries every example it asks for.
+FULL_PROFILES = frozenset({"ci", "mutate"})
+
 #: A local run tries one example in this many of what CI tries.
 LOCAL_SHARE = 5
 
@@ -21,8 +25,8 @@ LOCAL_FLOOR = 10
 
 
 def examples(full: int) -> int:
-    """``full`` under the ``ci`` profile; otherwise a fifth of it, but at least ``LOCAL_FLOOR``."""
-    if settings.get_current_profile_name() == "ci":
+    """``full`` under the ``ci`` and ``mutate`` profiles; else a fifth, at least ``LOCAL_FLOOR``."""
+    if settings.get_current_profile_name() in FULL_PROFILES:
         return full
     return min(full, max(full // LOCAL_SHARE, LOCAL_FLOOR))
 

@@ -8,7 +8,7 @@ for; ``dev`` explores new examples each run, and tries a fifth of them (see
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile(
     "ci",
@@ -18,4 +18,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=20)
+# `make mutate`: as ci, without shrinking: a mutant is caught by the first failing example,
+# and shrinking it would only run into mutmut's timeout.
+settings.register_profile(
+    "mutate",
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

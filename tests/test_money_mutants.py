@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refundcore import CurrencyMismatch, FineMoney, InvalidAmount, Money, Rounding
+from refundcore import AmountOutOfRange, CurrencyMismatch, FineMoney, InvalidAmount, Money, Rounding
 from refundcore.errors import RefundcoreError
 
 DECIMAL_MODES = {
@@ -424,3 +424,14 @@ def test_errors_say_what_is_wrong_and_show_the_value(
 ) -> None:
     """Each refusal raises its own error type with its full message, value included."""
     assert str(_raises(call, kind)) == message
+
+
+def test_a_fine_amount_of_ten_to_the_thirty_eight_minor_units_is_refused_by_value() -> None:
+    """FineMoney at 10**38 minor units says the bound and carries the units it was given."""
+    units = 10**40  # at scale 4, 10**38 fen of CNY
+    error = _raises(lambda: FineMoney(units, 4, "CNY"), AmountOutOfRange)
+    assert error.value == units
+    assert str(error) == (
+        "FineMoney, field 'units': the amount is too large to be money "
+        f"(10**38 minor units or more), got {units} (int)"
+    )

@@ -1018,3 +1018,10 @@ def test_refusals_say_what_is_wrong(
     with pytest.raises(kind) as caught:
         call()
     assert str(caught.value) == message
+
+
+# -- surviving mutants that cannot change a quote ----------------------------------------------
+#
+# _exchange_quote: whole_order=whole dropped   an exchange asks back at least one unit, which
+#                                             must still be unrefunded, so whole is always
+#                                             False, the default
