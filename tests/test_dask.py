@@ -1,0 +1,211 @@
+"""The partitioned reconciliation on a Dask LocalCluster equals the single-process one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import dask.bag
+import pytest
+from distributed import Client, LocalCluster
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from refundcore import dask as partitioned
+from refundcore.errors import InvalidRecord
+from refundcore.ledger import LedgerEntry
+from refundcore.reconcile import (
+    Category,
+    Reconciliation,
+    StatementLine,
+    composite_key,
+    exact_reference,
+    many_to_one,
+    one_to_many,
+    reconcile,
+    tolerance,
+)
+from refundcore.testing import simulate, simulation_rules
+from strategies_reconcile import PERIOD, injected, messy
+
+CLUSTER = settings(max_examples=25, deadline=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    # Worker processes, so that every task and outcome really crosses a pickle.
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+def outcomes(result: Reconciliation) -> list[tuple[Any, ...]]:
+    """Everything a result says, record ids instead of records, in its order."""
+    return [
+        *(("match", m.category, m.rule, m.ledger_ids, m.statement_ids, m.ambiguous)
+          for m in result.matches),
+        *(("break", b.category, b.rule, b.ledger_ids, b.statement_ids, b.ambiguous)
+          for b in result.breaks),
+        *(("open", o.entry.id, o.expected_on, o.period_end) for o in result.open_items),
+    ]
+
+
+def assert_same(one: Reconciliation, many: Reconciliation) -> None:
+    assert outcomes(many) == outcomes(one)
+    assert many.summary == one.summary
+    assert len(many) == len(one)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_simulated_months_equal_the_single_run(client: Client, seed: int) -> None:
+    """A simulated month reconciled in partitions gives the single run's outcomes and summary."""
+    month = simulate(orders=150, seed=seed)
+    kwargs: dict[str, Any] = {"rules": simulation_rules(), "period": month.period}
+    one = reconcile(month.ledger, month.statement, **kwargs)
+    many = partitioned.reconcile(month.ledger, month.statement, client=client,
+                                 partitions=1 + seed % 4, **kwargs)
+    assert_same(one, many)
+    assert [str(b.explanation) for b in many.breaks] == [str(b.explanation) for b in one.breaks]
+
+
+@CLUSTER
+@given(case=messy(), partitions=st.integers(1, 4))
+def test_messy_inputs_equal_the_single_run(
+    client: Client, case: tuple[list[LedgerEntry], list[StatementLine]], partitions: int
+) -> None:
+    """Drops, edits, copies and extras come out as in the single run, whatever the partitions."""
+    ledger, statement = case
+    one = reconcile(ledger, statement, period=PERIOD)
+    assert_same(one, partitioned.reconcile(ledger, statement, client=client, period=PERIOD,
+                                           partitions=partitions))
+
+
+@CLUSTER
+@given(case=injected(), carry=st.integers(0, 3))
+def test_injected_breaks_and_open_items_equal_the_single_run(
+    client: Client, case: tuple[list[LedgerEntry], list[StatementLine], Category, str],
+    carry: int,
+) -> None:
+    """A planted break, and last period's open items settling now, come out as in one run."""
+    ledger, statement, _, _ = case
+    carried, current = ledger[:carry], ledger[carry:]
+    one = reconcile(current, statement, period=PERIOD, open_items=carried)
+    assert_same(one, partitioned.reconcile(current, statement, client=client, period=PERIOD,
+                                           open_items=carried, partitions=3))
+
+
+OTHER_ORDERS = [
+    # Exact reference not first: a single round over every record.
+    (composite_key(), tolerance(amount=5, ratio="0.01", days=2),
+     many_to_one(by="payout_reference"), one_to_many(), exact_reference()),
+    (exact_reference(), many_to_one(by="payout_reference"), one_to_many()),
+    (exact_reference(), composite_key(), many_to_one(by="settlement_date")),
+    (),
+]
+
+
+@CLUSTER
+@given(case=messy(), rules=st.sampled_from(OTHER_ORDERS))
+def test_other_rule_sets_equal_the_single_run(
+    client: Client, case: tuple[list[LedgerEntry], list[StatementLine]], rules: tuple[Any, ...]
+) -> None:
+    """Any order and choice of the built-in rules gives the single run's result."""
+    ledger, statement = case
+    one = reconcile(ledger, statement, rules=rules, period=PERIOD)
+    assert_same(one, partitioned.reconcile(ledger, statement, client=client, rules=rules,
+                                           period=PERIOD, partitions=2))
+
+
+def pair_first(work: Any) -> None:
+    """A custom rule: pairs the first unused entry with the first unused line."""
+    left_l, left_s = work.ledger_left(), work.statement_left()
+    if left_l and left_s:
+        work.pair("pair_first", left_l[0], left_s[0])
+
+
+def test_a_custom_rule_reconciles_what_is_left_in_one_partition(client: Client) -> None:
+    """A rule the partitioner does not know may relate anything: the leftovers stay together."""
+    month = simulate(orders=60, seed=11)
+    rules = (exact_reference(), pair_first)
+    one = reconcile(month.ledger, month.statement, rules=rules, period=month.period)
+    many = partitioned.reconcile(month.ledger, month.statement, client=client, rules=rules,
+                                 period=month.period, partitions=3)
+    assert_same(one, many)
+    assert any(m.rule == "pair_first" for m in (*many.matches, *many.breaks))
+
+
+def test_rows_and_bags_are_accepted(client: Client) -> None:
+    """Rows laid out as TUPLE_FIELDS and dask bags of records reconcile like the records."""
+    month = simulate(orders=40, seed=3)
+    rows = [tuple(getattr(e, f) for f in LedgerEntry.TUPLE_FIELDS) for e in month.ledger]
+    lines = dask.bag.from_sequence(month.statement, npartitions=2)
+    one = month.reconcile()
+    many = partitioned.reconcile(rows, lines, client=client, rules=simulation_rules(),
+                                 period=month.period)
+    assert_same(one, many)
+
+
+def test_duplicate_ids_are_refused_as_by_the_single_run(client: Client) -> None:
+    """Two different records with one id are refused, naming the id, like the single run."""
+    month = simulate(orders=20, seed=1)
+    twin = attrs.evolve(month.ledger[0], amount_minor=month.ledger[0].amount_minor + 1)
+    ledger = [*month.ledger, twin]
+    with pytest.raises(InvalidRecord, match="given to 2 different records"):
+        reconcile(ledger, month.statement)
+    with pytest.raises(InvalidRecord, match="given to 2 different records") as caught:
+        partitioned.reconcile(ledger, month.statement, client=client)
+    assert caught.value.record_id == twin.id
+    statement = [*month.statement, month.statement[0]]
+    with pytest.raises(InvalidRecord, match="given twice"):
+        partitioned.reconcile(month.ledger, statement, client=client)
+
+
+def test_bad_arguments_are_refused(client: Client) -> None:
+    """A non-client, a bad partition count or a stray item is refused with its value."""
+    with pytest.raises(TypeError, match=r"distributed\.Client"):
+        partitioned.reconcile([], [], client="tcp://scheduler:8786")
+    with pytest.raises(ValueError, match="partitions must be a positive int, got 0"):
+        partitioned.reconcile([], [], client=client, partitions=0)
+    with pytest.raises(InvalidRecord, match="statement item must be a StatementLine"):
+        partitioned.reconcile([], ["line"], client=client)
+    with pytest.raises(ValueError, match="period"):
+        partitioned.reconcile([], [], client=client, period=(PERIOD[1], PERIOD[0]))
+
+
+def test_empty_inputs_give_an_empty_result(client: Client) -> None:
+    """Nothing to reconcile gives what the single run gives: nothing."""
+    assert_same(reconcile([], []), partitioned.reconcile([], [], client=client))
+
+
+def test_merge_of_disjoint_parts_equals_the_whole() -> None:
+    """Months of different shops (disjoint ids, references and orders) merge into the whole."""
+    a = simulate(orders=40, seed=5)
+    b = simulate(orders=40, seed=6)
+
+    def renamed(records: Any, prefix: str) -> list[Any]:
+        return [attrs.evolve(r, id=prefix + r.id,
+                             reference=r.reference and prefix + r.reference,
+                             order_id=r.order_id and prefix + r.order_id) for r in records]
+
+    la, sa = renamed(a.ledger, "a-"), renamed(a.statement, "a-")
+    lb = renamed([attrs.evolve(e, settles_on=e.settles_on and e.settles_on + timedelta(days=40))
+                  for e in b.ledger], "b-")
+    sb = renamed(b.statement, "b-")
+    rules = (exact_reference(), composite_key(), tolerance(amount=1, days=3), one_to_many())
+    whole = reconcile([*la, *lb], [*sa, *sb], rules=rules, period=a.period)
+    merged = Reconciliation.merge([reconcile(la, sa, rules=rules, period=a.period),
+                                   reconcile(lb, sb, rules=rules, period=a.period)])
+    assert_same(whole, merged)
+    assert merged.open_items  # b's entries all settle after the period
+
+
+def test_merge_refuses_a_record_in_two_parts() -> None:
+    """The same record accounted for in two parts is refused, naming it."""
+    month = simulate(orders=10, seed=2)
+    part = month.reconcile()
+    with pytest.raises(InvalidRecord, match="accounted for in parts 0 and 1") as caught:
+        Reconciliation.merge([part, part])
+    assert caught.value.field == "id"
