@@ -18,6 +18,7 @@ from refundcore.errors import InvalidRecord
 from refundcore.ledger import LedgerEntry
 from refundcore.reconcile import (
     Category,
+    LineKind,
     Reconciliation,
     StatementLine,
     composite_key,
@@ -28,7 +29,7 @@ from refundcore.reconcile import (
     tolerance,
 )
 from refundcore.testing import simulate, simulation_rules
-from strategies_reconcile import PERIOD, injected, messy
+from strategies_reconcile import BASE, PERIOD, injected, messy
 
 CLUSTER = settings(max_examples=25, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -38,7 +39,7 @@ CLUSTER = settings(max_examples=25, deadline=None,
 def client() -> Iterator[Client]:
     # Worker processes, so that every task and outcome really crosses a pickle.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as c:
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
         yield c
 
 
@@ -53,10 +54,15 @@ def outcomes(result: Reconciliation) -> list[tuple[Any, ...]]:
     ]
 
 
+def explanations(result: Reconciliation) -> list[str]:
+    return [str(o.explanation) for o in (*result.breaks, *result.open_items)]
+
+
 def assert_same(one: Reconciliation, many: Reconciliation) -> None:
     assert outcomes(many) == outcomes(one)
     assert many.summary == one.summary
     assert len(many) == len(one)
+    assert explanations(many) == explanations(one)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -68,7 +74,6 @@ def test_simulated_months_equal_the_single_run(client: Client, seed: int) -> Non
     many = partitioned.reconcile(month.ledger, month.statement, client=client,
                                  partitions=1 + seed % 4, **kwargs)
     assert_same(one, many)
-    assert [str(b.explanation) for b in many.breaks] == [str(b.explanation) for b in one.breaks]
 
 
 @CLUSTER
@@ -97,6 +102,21 @@ def test_injected_breaks_and_open_items_equal_the_single_run(
                                            open_items=carried, partitions=3))
 
 
+def test_in_process_workers_give_the_same_result() -> None:
+    """Threads instead of worker processes: the same result (and the worker code measured)."""
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=":0") as cluster, Client(cluster) as threads:
+        for seed in (21, 22):
+            month = simulate(orders=80, seed=seed)
+            carried = reconcile(month.ledger[:40], (), period=month.period).open_items
+            kwargs: dict[str, Any] = {"rules": simulation_rules(), "period": month.period,
+                                      "open_items": carried}
+            ledger = month.ledger[40:]
+            one = reconcile(ledger, month.statement, **kwargs)
+            assert_same(one, partitioned.reconcile(ledger, month.statement, client=threads,
+                                                   **kwargs))
+
+
 OTHER_ORDERS = [
     # Exact reference not first: a single round over every record.
     (composite_key(), tolerance(amount=5, ratio="0.01", days=2),
@@ -117,6 +137,22 @@ def test_other_rule_sets_equal_the_single_run(
     one = reconcile(ledger, statement, rules=rules, period=PERIOD)
     assert_same(one, partitioned.reconcile(ledger, statement, client=client, rules=rules,
                                            period=PERIOD, partitions=2))
+
+
+@pytest.mark.parametrize("rules", [(exact_reference(),), (), (exact_reference(), one_to_many())])
+def test_copies_without_reference_or_order_are_duplicates(
+    client: Client, rules: tuple[Any, ...]
+) -> None:
+    """Lines with neither reference nor order id that repeat each other stay together."""
+    line = StatementLine(id="S1", kind=LineKind.FEE, gross_minor=-300, currency="CNY",
+                         occurred_at=BASE)
+    statement = [line, attrs.evolve(line, id="S2"),
+                 attrs.evolve(line, id="S3", gross_minor=-1, net_minor=-1),
+                 attrs.evolve(line, id="S4", reference="T9")]
+    one = reconcile([], statement, rules=rules)
+    many = partitioned.reconcile([], statement, client=client, rules=rules, partitions=4)
+    assert_same(one, many)
+    assert many.summary.count(Category.DUPLICATE_ON_STATEMENT) == 1
 
 
 def pair_first(work: Any) -> None:

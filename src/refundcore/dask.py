@@ -82,6 +82,7 @@ _DUPLICATE = {
     Category.MISSING_FROM_STATEMENT.value: Category.DUPLICATE_IN_LEDGER.value,
     Category.OPEN_ITEM.value: Category.DUPLICATE_IN_LEDGER.value,
 }
+_PLAIN = frozenset({Category.MATCHED.value, Category.TIMING_CLEARED.value})
 _KNOWN = (_CompositeKey, _ExactReference, _ManyToOne, _OneToMany, _Tolerant)
 
 
@@ -194,6 +195,14 @@ def _keys(record: Any, *, ledger_side: bool, rules: Sequence[Rule]) -> list[tupl
         keys.append(("reference", record.reference))
     if record.order_id is not None:
         keys.append(("order", record.order_id))
+    elif record.reference is None:
+        # The duplicate check compares records holding neither by their full key.
+        if ledger_side:
+            amount, flow = record.amount_minor, LEDGER_FLOW[record.kind]
+        else:
+            amount, flow = record.gross_minor, LINE_FLOW[record.kind]
+        keys.append(("same", flow, amount, record.fee_minor, record.currency,
+                     record.occurred_at))
     for rule in rules:
         if isinstance(rule, _Tolerant) and record.order_id is None:
             if ledger_side:
@@ -210,7 +219,7 @@ def _keys(record: Any, *, ledger_side: bool, rules: Sequence[Rule]) -> list[tupl
             elif record.kind is LineKind.PAYOUT:
                 if rule.by == "payout_reference":
                     keys.append(("payout", record.payout_reference or record.reference))
-                else:
+                elif record.settled_on is not None:
                     keys.append(("settles", record.settled_on, record.currency))
     return keys
 
@@ -289,6 +298,11 @@ def _check_ids(records: Sequence[Any], name: str) -> None:
                                 field="id")
 
 
+def _agree(e: LedgerEntry, s: StatementLine) -> bool:
+    """Whether a pair agrees field for field (the engine keeps those as plain matches)."""
+    return (e.amount_minor, e.fee_minor, e.currency) == (s.gross_minor, s.fee_minor, s.currency)
+
+
 class _Context:
     """What explanations read, rebuilt on the client over every record of the run."""
 
@@ -336,10 +350,15 @@ class _Context:
             lpos = {e.id: k for k, e in enumerate(self.ledger)}
             spos = {s.id: k for k, s in enumerate(self.statement)}
             partners: dict[tuple[bool, int], str] = {}
-            for category, _, lids, sids, _, _ in self._outcomes:
+            for category, _, lids, sids, ambiguous, _ in self._outcomes:
                 if not lids or not sids:
                     continue
-                plain = len(lids) == len(sids) == 1 and category == Category.MATCHED.value
+                plain = (
+                    len(lids) == len(sids) == 1
+                    and not ambiguous
+                    and category in _PLAIN
+                    and _agree(self.ledger[lpos[lids[0]]], self.statement[spos[sids[0]]])
+                )
                 word = "a match" if plain else "an outcome"
                 for lid in lids:
                     partners[(True, lpos[lid])] = f"{word} with {', '.join(sids)}"
@@ -503,8 +522,12 @@ def reconcile(
     if parts:
         futures = client.map(_round_two, client.scatter(parts), rules=rest, period=period,
                              pure=False)
-        finals.extend([_as_duplicate(outcome, originals) for outcome in outcomes]
-                      for outcomes in client.gather(futures))
+        second = client.gather(futures)
+        used = {(side, record_id) for final in (*finals, *second) for outcome in final
+                if outcome[0] not in _LEFT
+                for side, ids in ((True, outcome[2]), (False, outcome[3])) for record_id in ids}
+        finals.extend([_as_duplicate(outcome, originals, used) for outcome in outcomes]
+                      for outcomes in second)
 
     current = [e for e in (*entries, *carried) if e.id not in carried_ids]
     everything = [outcome for final in finals for outcome in final]
@@ -515,11 +538,23 @@ def reconcile(
     )
 
 
-def _as_duplicate(outcome: Flat, originals: dict[tuple[bool, str], str]) -> Flat:
-    """A record left alone that repeats a record round one paired is a duplicate of it."""
-    value, _, lids, sids, ambiguous, _ = outcome
+def _as_duplicate(
+    outcome: Flat, originals: dict[tuple[bool, str], str], used: set[tuple[bool, str]]
+) -> Flat:
+    """A record left alone that repeats a record round one paired is a duplicate of it.
+
+    Its original is the first paired record (by id) holding its key, in either
+    round, as the single run's duplicate check chooses.
+    """
+    value, _, lids, sids, ambiguous, original = outcome
+    if value not in _LEFT:
+        return outcome
+    key = (bool(lids), (lids or sids)[0])
+    first = originals.get(key)
+    if first is None:
+        return outcome
     if value in _DUPLICATE:
-        key = (bool(lids), (lids or sids)[0])
-        if key in originals:
-            return (_DUPLICATE[value], "duplicates", lids, sids, ambiguous, originals[key])
-    return outcome
+        return (_DUPLICATE[value], "duplicates", lids, sids, ambiguous, first)
+    if original is not None and (key[0], original) in used:
+        first = min(first, original)
+    return (value, "duplicates", lids, sids, ambiguous, first)
