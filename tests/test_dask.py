@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from refundcore import dask as partitioned
 from refundcore.errors import InvalidRecord
-from refundcore.ledger import LedgerEntry
+from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import (
     Category,
     LineKind,
@@ -28,8 +29,9 @@ from refundcore.reconcile import (
     reconcile,
     tolerance,
 )
+from refundcore.reconcile._rules import _Tolerant
 from refundcore.testing import simulate, simulation_rules
-from strategies_reconcile import BASE, PERIOD, injected, messy
+from strategies_reconcile import BASE, PERIOD, derive, injected, messy
 
 CLUSTER = settings(max_examples=25, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -38,9 +40,15 @@ CLUSTER = settings(max_examples=25, deadline=None,
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     # Worker processes, so that every task and outcome really crosses a pickle.
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster) as c:
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=":0")
+    c = Client(cluster)
+    try:
         yield c
+    finally:
+        # Generous: on a loaded machine (CI under coverage) closing takes a while.
+        c.close(timeout=300)
+        cluster.close(timeout=300)
 
 
 def outcomes(result: Reconciliation) -> list[tuple[Any, ...]]:
@@ -102,19 +110,41 @@ def test_injected_breaks_and_open_items_equal_the_single_run(
                                            open_items=carried, partitions=3))
 
 
-def test_in_process_workers_give_the_same_result() -> None:
-    """Threads instead of worker processes: the same result (and the worker code measured)."""
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=":0") as cluster, Client(cluster) as threads:
-        for seed in (21, 22):
-            month = simulate(orders=80, seed=seed)
-            carried = reconcile(month.ledger[:40], (), period=month.period).open_items
-            kwargs: dict[str, Any] = {"rules": simulation_rules(), "period": month.period,
-                                      "open_items": carried}
-            ledger = month.ledger[40:]
-            one = reconcile(ledger, month.statement, **kwargs)
-            assert_same(one, partitioned.reconcile(ledger, month.statement, client=threads,
-                                                   **kwargs))
+def test_open_items_of_last_period_are_accepted(client: Client) -> None:
+    """Last period's OpenItem objects settle in the partitioned run as in the single run."""
+    for seed in (21, 22):
+        month = simulate(orders=80, seed=seed)
+        start = month.period[0]
+        early = (start, start + timedelta(days=9))  # what falls due later is carried
+        carried = reconcile(month.ledger[:40], (), period=early).open_items
+        assert carried
+        kwargs: dict[str, Any] = {"rules": simulation_rules(), "period": month.period,
+                                  "open_items": carried}
+        ledger = month.ledger[40:]
+        one = reconcile(ledger, month.statement, **kwargs)
+        assert_same(one, partitioned.reconcile(ledger, month.statement, client=client,
+                                               **kwargs))
+
+
+def test_worker_tasks_send_back_plain_tuples_of_every_id() -> None:
+    """Each round's task, run here, answers in picklable tuples that account for every id."""
+    # (Run in this process too, so that coverage sees the code the workers run.)
+    month = simulate(orders=60, seed=23)
+    part = partitioned._Part(month.ledger, month.statement, ())
+    rules = simulation_rules()
+    limit = rules[2]
+    assert isinstance(limit, _Tolerant)
+    first = (rules[0], partitioned._LimitOnly("tolerance", limit.limit, limit.days))
+    final, left_l, left_s, originals = pickle.loads(pickle.dumps(
+        partitioned._round_one(part, first, month.period)))
+    paired_l = {i for outcome in final for i in outcome[2]}
+    assert paired_l.isdisjoint(left_l)
+    assert paired_l | set(left_l) == {e.id for e in month.ledger}
+    assert all(isinstance(v, str) for outcome in final for v in (*outcome[2], *outcome[3]))
+    assert set(originals) <= {(False, j) for j in left_s} | {(True, i) for i in left_l}
+    whole = pickle.loads(pickle.dumps(partitioned._round_two(part, rules, month.period)))
+    one = month.reconcile()
+    assert len(whole) == len(one) + len(one.breaks) + len(one.open_items)
 
 
 OTHER_ORDERS = [
@@ -153,6 +183,20 @@ def test_copies_without_reference_or_order_are_duplicates(
     many = partitioned.reconcile([], statement, client=client, rules=rules, partitions=4)
     assert_same(one, many)
     assert many.summary.count(Category.DUPLICATE_ON_STATEMENT) == 1
+
+
+def test_a_copy_repeats_the_first_paired_line_of_either_round(client: Client) -> None:
+    """Copies left by the exact pass repeat the first paired line, whichever round paired it."""
+    e1 = LedgerEntry(id="E1", kind=EntryKind.SALE, amount_minor=5000, fee_minor=0,
+                     currency="CNY", occurred_at=BASE, order_id="O1", reference="T1")
+    e2 = attrs.evolve(e1, id="E2", reference=None)  # the composite key pairs it in round two
+    lines = [derive(e1, f"S{k}") for k in (3, 1, 2)]
+    one = reconcile([e1, e2], lines)
+    many = partitioned.reconcile([e1, e2], lines, client=client, partitions=2)
+    assert_same(one, many)
+    (copy,) = many.breaks
+    assert (copy.category, copy.statement_ids) == (Category.DUPLICATE_ON_STATEMENT, ("S3",))
+    assert "repeats statement line S1" in str(copy.explanation)
 
 
 def pair_first(work: Any) -> None:
