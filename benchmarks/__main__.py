@@ -1,7 +1,9 @@
 """Run every ``benchmarks/bench_*.py`` module's ``main()``, or only those named.
 
 ``python -m benchmarks`` runs them all; ``python -m benchmarks reconcile``
-runs ``bench_reconcile`` alone. Each module prints its own table.
+runs ``bench_reconcile`` alone; ``python -m benchmarks scaling`` times the
+shapes of issue 15 at N and 4N. Each module prints its own table and says
+whether its targets are met.
 """
 
 from __future__ import annotations

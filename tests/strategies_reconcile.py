@@ -21,7 +21,8 @@ LINE_KIND = {
     EntryKind.ADJUSTMENT: LineKind.ADJUSTMENT,
     EntryKind.REVERSAL: LineKind.ADJUSTMENT,
 }
-_NEGATIVE = {EntryKind.REFUND, EntryKind.FEE, EntryKind.COMMISSION}
+_NEGATIVE = {EntryKind.REFUND, EntryKind.FEE, EntryKind.COMMISSION, EntryKind.STORE_CREDIT,
+             EntryKind.COUPON_COMPENSATION}
 
 
 @st.composite
@@ -31,14 +32,19 @@ def ledgers(
     max_size: int = 10,
     references: bool | None = None,
     currency: str | None = None,
+    off_statement: bool = False,
 ) -> list[LedgerEntry]:
-    """A ledger in one currency with unique ids; references always, never, or at random."""
+    """A ledger in one currency with unique ids; references always, never, or at random.
+
+    With ``off_statement`` it may hold kinds no statement lists (store credit, coupons).
+    """
+    kinds = [k for k in EntryKind if off_statement or k.on_statement]
     code = currency or draw(st.sampled_from(["CNY", "JPY", "USD"]))
     size = draw(st.integers(0, max_size))
     orders = draw(st.integers(1, max(size, 1)))
     entries = []
     for k in range(size):
-        kind = draw(st.sampled_from(list(EntryKind)))
+        kind = draw(st.sampled_from(kinds))
         magnitude = draw(st.integers(1, 10**7))
         amount = -magnitude if kind in _NEGATIVE else magnitude
         fee = draw(st.integers(0, magnitude // 20)) if kind is EntryKind.SALE else 0
@@ -137,11 +143,11 @@ def injected(
 @st.composite
 def messy(draw: st.DrawFn) -> tuple[list[LedgerEntry], list[StatementLine]]:
     """A ledger and a statement that differ in arbitrary ways (drops, edits, extras, copies)."""
-    ledger = draw(ledgers())
+    ledger = draw(ledgers(off_statement=True))
     statement = []
     for k, entry in enumerate(ledger):
         action = draw(st.sampled_from(["keep", "keep", "drop", "amount", "fee", "copy", "date"]))
-        if action == "drop":
+        if action == "drop" or not entry.kind.on_statement:
             continue
         line = derive(entry)
         if action == "amount":

@@ -29,6 +29,7 @@ LAYERS = {
     "analysis": 6,
     "reconcile": 7,
     "formats": 8,
+    "persist": 8,  # records to dicts and stores of cases: above everything it serialises
 }
 EDGE = 9  # the command line, DataFrames, test strategies, the simulator: anything not above
 # Only the edges may touch the outside world or the clock.
@@ -98,3 +99,31 @@ def test_public_names_are_exported_and_documented() -> None:
         if name.isupper():
             continue  # constants are documented where they are defined
         assert (value.__doc__ or "").strip(), f"{name} has no docstring"
+
+
+@pytest.mark.parametrize("module", ["refundcore", "refundcore.testing",
+                                    "refundcore.testing.pytest_plugin"])
+def test_hypothesis_is_imported_only_by_the_testing_kit(module: str) -> None:
+    """The core, the simulator and the pytest plugin run without Hypothesis installed."""
+    import os
+    import subprocess
+    import sys
+
+    code = (f"import sys, {module}\n"
+            "assert 'hypothesis' not in sys.modules, sorted(m for m in sys.modules\n"
+            "                                              if m.startswith('hypothesis'))[:3]")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+
+
+def test_the_testing_kit_names_hypothesis_and_pytest_as_its_extra() -> None:
+    """The kit's optional dependencies are declared in the ``testing`` extra."""
+    import tomllib
+
+    project = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text("utf-8"))
+    extras = project["project"]["optional-dependencies"]
+    assert {"hypothesis>=6.100", "pytest>=8"} <= set(extras["testing"])
+    points = project["project"]["entry-points"]
+    assert points["hypothesis"]["refundcore"] == (
+        "refundcore.testing._hypothesis:_hypothesis_setup_hook")
+    assert points["pytest11"]["refundcore"] == "refundcore.testing.pytest_plugin"

@@ -45,9 +45,12 @@ def figures(total: Balance) -> Money:
 
 @given(ledgers())
 def test_the_figures_add_up_to_the_net(entries):
-    """Net is every amount less every fee, and the sum of the balance's figures."""
+    """Net is every amount less every fee of what the platform settles; credit is apart."""
     total = balance(entries, currency="CNY")
-    assert total.net.minor == sum(e.amount_minor - e.fee_minor for e in entries)
+    assert total.net.minor == sum(e.amount_minor - e.fee_minor for e in entries
+                                  if e.kind.on_statement)
+    assert total.credited.minor == sum(e.amount_minor - e.fee_minor for e in entries
+                                       if not e.kind.on_statement)
     assert figures(total) == total.net
     assert total.entries == len(entries)
     assert total.charged == total.fees + total.commission
@@ -65,7 +68,8 @@ def test_groups_partition_the_entries(entries, random):
         mine = [e for e in entries if e.currency == code]
         groups = [b for (_, c), b in periods.items() if c == code]
         assert sum(b.entries for b in groups) == len(mine)
-        assert sum(b.net.minor for b in groups) == sum(e.net.minor for e in mine)
+        assert (sum(b.net.minor + b.credited.minor for b in groups)
+                == sum(e.net.minor for e in mine))
     for (month, code), total in periods.items():
         assert total.currency == code
         assert total == balance([e for e in entries if settlement_month(e) == month
@@ -84,14 +88,16 @@ def test_per_order_balances_add_up_to_the_ledger(scenario, terms):
 
 
 def test_each_kind_lands_in_its_figure():
-    """Sales, refunds, reversals, fees, commission, subsidy and adjustments are kept apart."""
+    """Sales, refunds, reversals, fees, commission, subsidy, adjustments, credit kept apart."""
     entries = [entry(1, EntryKind.SALE, 10000, fee=60),
                entry(2, EntryKind.REFUND, -4000, fee=-24),
                entry(3, EntryKind.REVERSAL, 4000, fee=24),
                entry(4, EntryKind.FEE, -100),
                entry(5, EntryKind.COMMISSION, -500),
                entry(6, EntryKind.PLATFORM_SUBSIDY, 2000),
-               entry(7, EntryKind.ADJUSTMENT, -7)]
+               entry(7, EntryKind.ADJUSTMENT, -7),
+               entry(8, EntryKind.STORE_CREDIT, -300),
+               entry(9, EntryKind.COUPON_COMPENSATION, -200)]
     total = balance(entries)
     cny = Money.of
     assert (total.sold, total.refunded, total.reversed) == (
@@ -100,6 +106,7 @@ def test_each_kind_lands_in_its_figure():
     assert (total.commission, total.subsidy, total.adjustments) == (
         cny("-5.00", "CNY"), cny("20.00", "CNY"), cny("-0.07", "CNY"))
     assert total.net == cny("113.33", "CNY")
+    assert total.credited == cny("-5.00", "CNY")  # store credit and coupons, not in net
 
 
 def test_unsettled_entries_are_kept_under_none():

@@ -118,7 +118,8 @@ def test_json_document_carries_summary_breaks_and_counts(
     assert doc["statement"] == {"file": str(WECHAT), "format": "wechatpay",
                                 "lines": len(lines), "rejected": []}
     assert doc["ledger"]["entries"] == len(lines) - 1
-    assert doc["counts"] == {"matches": len(lines) - 2, "breaks": 2, "open_items": 0}
+    assert doc["counts"] == {"matches": len(lines) - 2, "breaks": 2, "open_items": 0,
+                             "off_statement": 0}
     (cny,) = doc["summary"]
     net = Money.total((line.net for line in lines), currency="CNY")
     assert cny["statement_total"] == str(net.amount)

@@ -147,3 +147,54 @@ def test_wrong_width_row_collected() -> None:
     assert result.rejected[0].line == 21
     assert result.rejected[0].raw == ("12345678901", "short")
     assert len(result.lines) == 5
+
+
+#: Source of the variants below: Amazon's Settlement Report V2 flat file
+#: (``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2``, SP-API "Report Type Values: Settlement",
+#: https://developer-docs.amazon.com/sp-api/docs/report-type-values-settlement) as sellers
+#: export it: a summary row whose trailing empty cells are dropped, a date-only
+#: ``deposit-date`` in some marketplaces' exports, and advertising charged as
+#: ``ServiceFee`` / ``Cost of Advertising`` / ``TransactionTotalAmount``. Values invented.
+SUMMARY = LINES[1]
+
+
+def test_service_fee_is_a_fee() -> None:
+    """A ServiceFee transaction (Cost of Advertising) is a FEE line: negative gross, no fee."""
+    text = FIXTURE.replace("other-transaction\t\t\t\t\tAmazon.com\tother-transaction\t"
+                           "Subscription Fee",
+                           "ServiceFee\t\t\t\t\tAmazon.com\tCost of Advertising\t"
+                           "TransactionTotalAmount")
+    assert text != FIXTURE
+    line = next(line for line in parse_amazon(text).lines if line.raw_type == "ServiceFee")
+    assert (line.kind, line.gross_minor, line.fee_minor) == (LineKind.FEE, -3999, 0)
+
+
+def test_date_only_deposit_date() -> None:
+    """A deposit-date without a time is the settlement date of every line."""
+    text = FIXTURE.replace(SUMMARY, SUMMARY.replace("2026-10-17 07:00:00 UTC", "2026-10-17"))
+    lines = parse_amazon(text).lines
+    assert {line.settled_on for line in lines} == {date(2026, 10, 17)}
+    bad = FIXTURE.replace(SUMMARY, SUMMARY.replace("2026-10-17 07:00:00 UTC", "2026-17-10"))
+    error = error_of(bad)
+    assert (error.line, error.column, error.value) == (2, "deposit-date", "2026-17-10")
+
+
+def test_short_summary_row_rejected_in_collect_mode() -> None:
+    """A summary row cut after its currency is refused, or in collect mode rejected and read."""
+    short = SUMMARY.rstrip("\t")
+    text = FIXTURE.replace(SUMMARY, short)
+    error = error_of(text)
+    assert (error.line, error.value) == (2, 6)
+    result = parse_amazon(text, on_invalid="collect")
+    assert [(r.line, r.raw) for r in result.rejected] == [(2, tuple(short.split("\t")))]
+    assert len(result.lines) == 5
+    assert {line.settled_on for line in result.lines} == {date(2026, 10, 17)}
+    assert sum(line.net_minor for line in result.lines) == 1124
+
+
+def test_summary_row_without_its_figures_is_fatal() -> None:
+    """A summary row too short to hold total-amount and currency cannot be read in any mode."""
+    text = FIXTURE.replace(SUMMARY, "\t".join(SUMMARY.split("\t")[:4]))
+    with pytest.raises(StatementFormatError) as info:
+        parse_amazon(text, on_invalid="collect")
+    assert (info.value.line, info.value.value) == (2, 4)

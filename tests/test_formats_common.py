@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +16,23 @@ from refundcore.formats import (
     RejectedRow,
     StatementFormatError,
     parse_alipay,
+    parse_alipay_account,
     parse_amazon,
     parse_shopify_api,
     parse_shopify_csv,
+    parse_shopify_graphql,
     parse_stripe_api,
     parse_stripe_csv,
     parse_wechatpay,
 )
 
 PARSERS: list[Callable[..., ParseResult]] = [
-    parse_alipay, parse_amazon, parse_shopify_api, parse_shopify_csv, parse_stripe_api,
+    parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_api, parse_shopify_csv,
+    parse_shopify_graphql, parse_stripe_api,
     parse_stripe_csv, parse_wechatpay,
 ]
-TEXT_PARSERS = [parse_alipay, parse_amazon, parse_shopify_csv, parse_stripe_csv, parse_wechatpay]
+TEXT_PARSERS = [parse_alipay, parse_alipay_account, parse_amazon, parse_shopify_csv,
+                parse_stripe_csv, parse_wechatpay]
 
 
 def test_error_names_line_column_value() -> None:
@@ -79,12 +85,12 @@ def test_bytes_refused(parse: Callable[..., ParseResult]) -> None:
 @pytest.mark.parametrize("parse", TEXT_PARSERS)
 @pytest.mark.parametrize(
     ("rows", "words"),
-    [(5, "iterable"), (["a,b"], "sequence"), ([[1, 2]], "str"), ([b"ab"], "sequence")],
+    [(5, "iterable"), ([[1, 2]], "str"), ([b"ab"], "sequence")],
 )
 def test_rows_must_be_sequences_of_str(
     parse: Callable[..., ParseResult], rows: Any, words: str
 ) -> None:
-    """Rows must be an iterable of sequences of str cells."""
+    """Rows must be an iterable of lines, or of sequences of str cells."""
     with pytest.raises(StatementFormatError, match=words):
         parse(rows)
 
@@ -95,3 +101,34 @@ def test_unreadable_csv(parse: Callable[..., ParseResult]) -> None:
     with pytest.raises(StatementFormatError) as info:
         parse('a,b\r\n"c\r\n' if parse is not parse_amazon else "a\tb\n" + "x" * 200_000)
     assert info.value.line is not None
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+TEXT_FIXTURES = [
+    (parse_alipay, "alipay_business_detail.csv"),
+    (parse_amazon, "amazon_settlement_v2.txt"),
+    (parse_shopify_csv, "shopify_balance_transactions.csv"),
+    (parse_stripe_csv, "stripe_balance_transactions.csv"),
+    (parse_wechatpay, "wechatpay_all.csv"),
+]
+
+
+@pytest.mark.parametrize(("parse", "name"), TEXT_FIXTURES)
+def test_file_objects_and_lines_read_as_text(
+    parse: Callable[..., ParseResult], name: str
+) -> None:
+    """A text file object, or any iterable of its lines read lazily, parses as the text does."""
+    text = (FIXTURES / name).read_bytes().decode()
+    expected = parse(text)
+    assert expected.lines
+    taken: list[int] = []
+
+    def lazily() -> Iterator[str]:
+        for number, line in enumerate(io.StringIO(text, newline="")):
+            taken.append(number)
+            yield line
+
+    assert parse(io.StringIO(text, newline="")) == expected
+    assert parse(lazily()) == expected
+    assert parse(io.StringIO("\ufeff" + text, newline="")) == expected
+    assert len(taken) == text.count("\n") + (not text.endswith("\n"))

@@ -198,3 +198,61 @@ def test_csv_broken_file() -> None:
     assert (len(result.lines), result.rejected[0].line) == (7, 9)
     result = parse_stripe_csv(CSV_TEXT + CSV_TEXT.splitlines()[1] + "\r\n", on_invalid="collect")
     assert (result.rejected[0].line, result.rejected[0].column) == (9, "balance_transaction_id")
+
+
+#: The Dashboard's Balance export (Balance > Export), header verbatim from a real export
+#: quoted in imazen/reunion ``lib/reunion/parsers/parsers_stripe.rb``
+#: (https://github.com/imazen/reunion): amounts in major units, lower-case currency,
+#: times to the minute in UTC, a refund's fee negative; the ids and values here are invented.
+DASHBOARD_HEADER = ("id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),"
+                    "Description,Customer Facing Amount,Customer Facing Currency,Transfer,"
+                    "Transfer Date (UTC)")
+DASHBOARD = "\n".join([
+    DASHBOARD_HEADER,
+    ("txn_1RcDash0001,charge,ch_1RcDash0001,120.00,3.78,116.22,usd,2026-10-01 14:03,"
+    "2026-10-03 00:00,Order RC-1002,120.00,usd,po_1RcDash0001,2026-10-06 00:00"),
+    ("txn_1RcDash0002,refund,ch_1RcDash0001,-20.00,-0.59,-19.41,usd,2026-10-02 09:30,"
+    "2026-10-02 09:30,REFUND FOR CHARGE (Order RC-1002),-20.00,usd,po_1RcDash0001,"
+    "2026-10-06 00:00"),
+    ("txn_1RcDash0003,transfer,tr_1RcDash0001,-96.81,0.00,-96.81,usd,2026-10-05 01:13,"
+    "2026-10-06 00:00,STRIPE TRANSFER,,,,"),
+    ('"txn_1RcDash0004",stripe_fee,,"-1,000.00",0.00,"-1,000.00",usd,2026-10-05 02:00,'
+    "2026-10-05 02:00,Billing fee,,,,"),
+]) + "\n"
+
+
+def test_dashboard_balance_export() -> None:
+    """The Dashboard Balance export is read by its own column names, kinds from its Type."""
+    lines = parse_stripe_csv(DASHBOARD).lines
+    assert [line.kind for line in lines] == [LineKind.CHARGE, LineKind.REFUND, LineKind.PAYOUT,
+                                             LineKind.FEE]
+    assert [(line.gross_minor, line.fee_minor, line.net_minor) for line in lines] == [
+        (12000, 378, 11622), (-2000, -59, -1941), (-9681, 0, -9681), (-100000, 0, -100000)]
+    assert lines[0].occurred_at == datetime(2026, 10, 1, 14, 3, tzinfo=timezone.utc)
+    assert lines[0].settled_on == date(2026, 10, 3)
+    assert (lines[1].reference, lines[1].payout_reference) == ("ch_1RcDash0001", "po_1RcDash0001")
+    assert lines[3].reference == "txn_1RcDash0004"
+    assert dict(lines[0].raw)["Customer Facing Amount"] == "120.00"
+    assert lines[2].raw_type == "transfer"
+
+
+def test_dashboard_errors_name_its_columns() -> None:
+    """A bad Dashboard cell is named by the export's column; collect mode goes on."""
+    text = DASHBOARD.replace("-19.41", "-19.40")
+    with pytest.raises(StatementFormatError) as info:
+        parse_stripe_csv(text)
+    assert (info.value.line, info.value.column) == (3, "Net")
+    result = parse_stripe_csv(text.replace("2026-10-01 14:03", "10/01/2026 14:03"),
+                              on_invalid="collect")
+    assert [(r.line, r.column) for r in result.rejected] == [(2, "Created (UTC)"), (3, "Net")]
+    assert len(result.lines) == 2
+    with pytest.raises(StatementFormatError) as info:
+        parse_stripe_csv(DASHBOARD.replace(",Net,", ",Nett,", 1))
+    assert (info.value.line, info.value.column) == (1, "Net")
+
+
+def test_dashboard_blank_type_named() -> None:
+    """A Dashboard row without a Type is refused naming that column."""
+    with pytest.raises(StatementFormatError) as info:
+        parse_stripe_csv(DASHBOARD.replace("txn_1RcDash0001,charge,", "txn_1RcDash0001,,"))
+    assert (info.value.line, info.value.column) == (2, "Type")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -332,3 +333,214 @@ def test_exact_fee_needs_fee_column() -> None:
                          occurred_at=datetime(2026, 1, 1, tzinfo=CHINA))
     with pytest.raises(StatementFormatError, match="fee"):
         wechatpay_exact_fee(line)
+
+
+def test_comma_inside_quoted_field() -> None:
+    """A 商品名称 or 商户数据包 holding a comma is one CSV-quoted field, not a broken row."""
+    text = FIXTURE.replace(",`挂耳咖啡 单包,`,", ',"`挂耳咖啡, 单包","`store=SH01,desk=2",', 1)
+    assert text != FIXTURE
+    lines = parse_wechatpay(text).lines
+    assert len(lines) == 7
+    assert dict(lines[0].raw)["商品名称"] == "挂耳咖啡, 单包"
+    assert dict(lines[0].raw)["商户数据包"] == "store=SH01,desk=2"
+    assert wechatpay_exact_fee(lines[0]) == FineMoney.of("0.05940", "CNY")
+
+
+@pytest.mark.parametrize("count", ["7.0", "7.00", "7"])
+def test_summary_count_compared_as_number(count: str) -> None:
+    """总交易单数 is a number: ``7.0`` states the same count as ``7``."""
+    result = parse_wechatpay(FIXTURE.replace("`7,`279.56", f"`{count},`279.56"))
+    assert len(result.lines) == 7
+
+
+@pytest.mark.parametrize("count", ["7.5", "seven", "NaN", "8.0"])
+def test_summary_count_wrong_or_not_a_number(count: str) -> None:
+    """A count that is not the number of detail rows, or not a number, names 总交易单数."""
+    error = error_of(FIXTURE.replace("`7,`279.56", f"`{count},`279.56"))
+    assert (error.line, error.column, error.value) == (10, "总交易单数", count)
+
+
+def test_refund_total_sums_refund_rows_only() -> None:
+    """退款总金额 totals the refund rows: a payment row's own 退款金额 cell is not counted."""
+    rows = [payment(1, "20.00", "0.12000", 退款金额="5.00"), refund(1, "5.00", "-0.03000")]
+    summary = {"总交易单数": "2", "应结订单总金额": "20.00", "退款总金额": "5.00",
+               "手续费总金额": "0.09000"}
+    assert len(parse_wechatpay(bill(rows, summary=summary)).lines) == 2
+    error = error_of(bill(rows, summary=summary | {"退款总金额": "10.00"}))
+    assert (error.column, error.value) == ("退款总金额", "10.00")
+    assert "5.00" in str(error)
+
+
+def test_bad_refund_cell_on_payment_row_still_named() -> None:
+    """A payment row's unsummed 退款金额 must still be an amount."""
+    row = payment(1, "20.00", "0.12000", 退款金额="5.0x")
+    error = error_of(bill([row], summary={"总交易单数": "1"}))
+    assert (error.line, error.column, error.value) == (2, "退款金额", "5.0x")
+
+
+#: The 2014-17 layout (企业红包 columns), header and summary titles verbatim from WeChat Pay's
+#: downloadbill documentation (https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_6,
+#: as quoted in public SDK tests of it); 24 columns, LF line ends, summary after the rows.
+LEGACY_HEADER = ("交易时间,公众账号ID,商户号,子商户号,设备号,微信订单号,商户订单号,用户标识,"
+                 "交易类型,交易状态,付款银行,货币种类,总金额,企业红包金额,微信退款单号,商户退款单号,退款金额,"
+                 "企业红包退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率")
+LEGACY_SUMMARY = "总交易单数,总交易额,总退款金额,总企业红包退款金额,手续费总金额"
+
+
+def test_legacy_hongbao_layout() -> None:
+    """The 2015-17 bill with 企业红包金额 columns is read; its 企业红包退款金额 total is checked.
+
+    Layout: WeChat Pay downloadbill docs (jsapi.php?chapter=9_6), the 24-column ALL bill and
+    its five-figure summary; values invented. Payment rows carry ``0`` refund ids and
+    ``0.00`` refund cells, as the documented sample does.
+    """
+    rows = [
+        ("`2016-03-01 10:20:30,`wx2421b1c4370ec43b,`10000100,`0,`1000,"
+        "`1001690740201603010005734289,`1415640626,`085e9858e3ba5186aafcbaed1,`MICROPAY,"
+        "`SUCCESS,`CFT,`CNY,`12.00,`2.00,`0,`0,`0.00,`0.00,`,`,`被扫支付测试,`订单额外描述,"
+        "`0.07200,`0.60%"),
+        ("`2016-03-01 18:02:11,`wx2421b1c4370ec43b,`10000100,`0,`1000,"
+        "`1001690740201603010005734289,`1415640626,`085e9858e3ba5186aafcbaed1,`MICROPAY,"
+        "`REFUND,`CFT,`CNY,`0.00,`0.00,`2000000000201603010000000001,`RF1415640626,`3.00,"
+        "`1.00,`ORIGINAL,`SUCCESS,`被扫支付测试,`订单额外描述,`-0.01800,`0.60%"),
+    ]
+    text = "\n".join([LEGACY_HEADER, *rows, LEGACY_SUMMARY, "`2,`12.00,`3.00,`1.00,`0.05400"])
+    result = parse_wechatpay(text + "\n")
+    assert [(line.kind, line.gross_minor, line.fee_minor) for line in result.lines] == [
+        (LineKind.CHARGE, 1200, 7), (LineKind.REFUND, -300, -2)]
+    assert dict(result.lines[0].raw)["企业红包金额"] == "2.00"
+    wrong = parse_wechatpay(text.replace("`3.00,`1.00,`0.05400", "`3.00,`1.50,`0.05400"),
+                            on_invalid="collect")
+    assert [(r.column, r.value) for r in wrong.rejected] == [("总企业红包退款金额", "1.50")]
+
+
+def test_legacy_refund_bill_layout() -> None:
+    """The legacy REFUND bill (退款申请时间 and 退款成功时间 columns) is read too.
+
+    Layout: the 26-column REFUND bill as returned by downloadbill in 2018 (header, backticks,
+    five-figure summary with 总企业红包退款金额), values invented.
+    """
+    header = LEGACY_HEADER.replace(
+        "企业红包金额,微信退款单号", "企业红包金额,退款申请时间,退款成功时间,微信退款单号")
+    row = ("`2018-08-20 14:40:09,`wx34723380b2d8a699,`1510598081,`1511458511,`,"
+           "`4200000145201808200000000001,`2018082010,`oDodT0Xtest,`NATIVE,`REFUND,`CFT,`CNY,"
+           "`0.00,`0.00,`2018-08-21 18:13:10,`2018-08-21 18:13:12,`50000707812018082100000000001,"
+           "`10124132620180820001,`0.01,`0.00,`ORIGINAL,`SUCCESS,`测试商品,`,`0.00000,`1.00%")
+    text = "\n".join([header, row, LEGACY_SUMMARY, "`1,`0.00,`0.01,`0.00,`0.00000"]) + "\n"
+    (line,) = parse_wechatpay(text).lines
+    assert (line.kind, line.gross_minor, line.id) == (
+        LineKind.REFUND, -1, "50000707812018082100000000001")
+
+
+def test_file_object_streams_a_large_bill() -> None:
+    """A bill read from a file object gives the same lines as its text, row for row."""
+    rows = [payment(n, "1.00", "0.00600") for n in range(300)]
+    text = bill(rows)
+    stream = io.StringIO(text, newline="")
+    result = parse_wechatpay(stream)
+    assert result == parse_wechatpay(text)
+    assert len(result.lines) == 300
+    assert stream.read() == ""
+
+
+@pytest.mark.parametrize(
+    ("cell", "fee_minor"), [("0.059400", 6), ("0.0594", 6), (" 0.05940", 6)])
+def test_fee_written_other_ways(cell: str, fee_minor: int) -> None:
+    """A fee with a sixth zero decimal, four decimals or a leading space is the same amount."""
+    row = payment(1, "2000.00", cell)
+    line = parse_wechatpay(bill([row], summary={"总交易单数": "1"})).lines[0]
+    assert line.fee_minor == fee_minor
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [("手续费", "0.0594001"), ("应结订单金额", "9.901"), ("订单金额", "")],
+)
+def test_more_decimals_than_kept_refused(column: str, cell: str) -> None:
+    """A fee finer than five places, a settled amount finer than a fen, or a blank 订单金额."""
+    row = payment(1, "9.90", "0.05940") | {column: cell}
+    error = error_of(bill([row], summary={"总交易单数": "1"}))
+    assert (error.line, error.column, error.value) == (2, column, cell)
+
+
+def test_refund_finer_than_a_fen_refused() -> None:
+    """A refund amount with three decimals is refused on its own column."""
+    rows = [payment(1, "5.00", "0.03000"), refund(1, "1.001", "-0.00600")]
+    error = error_of(bill(rows, summary={"总交易单数": "2"}))
+    assert (error.line, error.column) == (3, "退款金额")
+
+
+def test_rows_in_the_same_second() -> None:
+    """Payments booked in the same second keep that time, each."""
+    rows = [payment(1, "1.00", "0.00600"), payment(61, "2.00", "0.01200")]
+    lines = parse_wechatpay(bill(rows)).lines
+    assert lines[0].occurred_at == lines[1].occurred_at
+    assert [line.gross_minor for line in lines] == [100, 200]
+
+
+def test_summary_shown_at_its_precision() -> None:
+    """A summary total written with fewer places names the detail total at full precision."""
+    error = error_of(FIXTURE.replace("`1.44996,", "`1.4,"))
+    assert "1.40 CNY" in str(error)
+    assert "1.44996 CNY" in str(error)
+
+
+def test_summary_count_too_long_refused() -> None:
+    """A count too long to be a row count is not read as a number."""
+    error = error_of(FIXTURE.replace("`7,`279.56", f"`{'7' * 21},`279.56"))
+    assert error.column == "总交易单数"
+
+
+def test_empty_file_object() -> None:
+    """An empty file is an empty bill."""
+    with pytest.raises(StatementFormatError, match="empty"):
+        parse_wechatpay(io.StringIO(""))
+
+
+@pytest.mark.parametrize(
+    "when", ["2026-W41-4 09:15:02", "2026-10-08 09:15+08", "2026-10-08 9:15:02 "])
+def test_only_the_bill_time_layout_read(when: str) -> None:
+    """Other ISO forms of the same length (week dates, offsets) are refused, not guessed."""
+    row = payment(1, "9.90", "0.05940") | {"交易时间": when}
+    error = error_of(bill([payment(2, "1.00", "0.00600"), row]))
+    assert (error.line, error.column, error.value) == (3, "交易时间", when)
+
+
+def test_whole_yuan_and_grouped_amounts() -> None:
+    """A legacy ``0`` fee and a CSV-quoted grouped ``1,128.00`` are amounts like any other."""
+    text = FIXTURE.replace("`0.05940,", "`0,", 1)
+    text = text.replace(",`128.00,`0.00,`0,", ',"`1,128.00",`0.00,`0,', 1)
+    result = parse_wechatpay(text, on_invalid="collect")
+    assert result.lines[0].fee_minor == 0
+    # read as 1128.00, the settled amount now exceeds the row's 订单金额 of 128.00
+    first = result.rejected[0]
+    assert (first.line, first.column, first.value) == (3, "应结订单金额", "1,128.00")
+    assert "at most 订单金额" in first.reason
+
+
+def test_three_rows_in_one_second() -> None:
+    """The quick path reuses the time it read for the row before."""
+    rows = [payment(1, "1.00", "0.00600"), payment(61, "2.00", "0.01200"),
+            payment(121, "3.00", "0.01800")]
+    lines = parse_wechatpay(bill(rows)).lines
+    assert len({line.occurred_at for line in lines}) == 1
+
+
+def test_revoked_without_refund_columns() -> None:
+    """A REVOKED row of a SUCCESS bill (no refund columns) nets its 应结订单金额."""
+    row = payment(1, "10.00", "0.00000", "REVOKED")
+    text = bill([row], SUCCESS_HEADER, {"总交易单数": "1", "应结订单总金额": "10.00"})
+    line = parse_wechatpay(text).lines[0]
+    assert (line.kind, line.gross_minor) == (LineKind.OTHER, 1000)
+
+
+def test_empty_rows_and_paused_collector() -> None:
+    """No rows at all is an empty bill; a caller's paused collector stays paused."""
+    with pytest.raises(StatementFormatError, match="empty"):
+        parse_wechatpay([])
+    gc.disable()
+    try:
+        parse_wechatpay(FIXTURE)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

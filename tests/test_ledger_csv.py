@@ -116,7 +116,8 @@ def test_a_header_alone_is_an_empty_ledger() -> None:
          "column 'settles_on': not a date like '2026-10-09', got '2026-13-01' (str)"),
         (ledger("E1,sold,1.00,CNY,2026-10-08T09:00:00+08:00,,,,"),
          ("ledger CSV, line 2, column 'kind': not an entry kind; one of sale, refund, fee, "
-         "commission, platform_subsidy, adjustment, reversal, got 'sold' (str)")),
+         "commission, platform_subsidy, adjustment, reversal, store_credit, "
+         "coupon_compensation, got 'sold' (str)")),
         (ledger("E1,sale,1.00,cny,2026-10-08T09:00:00+08:00,,,,"),
          ("ledger CSV, line 2, column 'currency': not an ISO 4217 currency code refundcore "
          "knows, got 'cny' (str)")),

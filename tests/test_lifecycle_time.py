@@ -123,7 +123,8 @@ def test_tick_dates_a_deadline_no_earlier_than_the_last_event() -> None:
         order_confirmation=timedelta(days=7))).state == "completed"
 
 
-@settings(max_examples=150)
+@pytest.mark.slow
+@settings(max_examples=500)
 @given(events=event_streams(max_cases=1), data=st.data())
 def test_a_time_inversion_is_refused_and_changes_nothing(events: list[Event],
                                                           data: st.DataObject) -> None:
@@ -142,7 +143,8 @@ def test_a_time_inversion_is_refused_and_changes_nothing(events: list[Event],
     assert (type(rejection.error), str(rejection.error)) == (EventOutOfOrder, str(caught.value))
 
 
-@settings(max_examples=150)
+@pytest.mark.slow
+@settings(max_examples=500)
 @given(events=event_streams(max_cases=1))
 def test_histories_are_in_time_order_and_replay(events: list[Event]) -> None:
     """Whatever was tried, the history a case keeps is in time order and replays to it."""

@@ -11,14 +11,16 @@ from fractions import Fraction
 
 import pytest
 from attrs.exceptions import FrozenInstanceError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refundcore import (
+    AmountOutOfRange,
     CurrencyMismatch,
     FineMoney,
     InvalidAmount,
     Money,
+    RefundcoreError,
     Rounding,
     UnknownCurrency,
     exponent_of,
@@ -552,3 +554,135 @@ def test_mul_points_to_multiply_for_non_whole_factors() -> None:
         Money.of("1", "CNY") * Decimal("1.5")  # type: ignore[operator]
     with pytest.raises(InvalidAmount):
         Money.of("1", "CNY") * True
+
+
+# -- bounds and refused inputs -------------------------------------------------------------
+
+LARGEST = 10**38 - 1  # minor units: the largest Money there is
+
+
+@pytest.mark.parametrize(
+    "text", ["\uff11\uff12\uff13", "\u0661\u0662\u0663", "1\u0662.50", "\u09e7.00",
+             "\U0001d7cf\U0001d7d0"])
+def test_non_ascii_digits_are_refused(text: str) -> None:
+    """Full-width, Arabic-Indic, Bengali and mathematical digits are refused, not read as 123."""
+    with pytest.raises(InvalidAmount, match="ASCII digits") as caught:
+        Money.of(text, "CNY")
+    assert caught.value.value == text
+    with pytest.raises(InvalidAmount, match="ASCII digits"):
+        FineMoney.of(text, "CNY")
+    with pytest.raises(InvalidAmount, match="ASCII digits"):
+        Money.of("1", "CNY").times(text)
+
+
+def test_the_largest_money_and_one_more() -> None:
+    """10**38 - 1 minor units is money; 10**38 is refused by every way in."""
+    assert Money.from_minor(LARGEST, "CNY").minor == LARGEST
+    assert Money.of("9" * 36 + ".99", "CNY").minor == LARGEST
+    for make in (lambda: Money.from_minor(10**38, "CNY"),
+                 lambda: Money(-(10**38), "CNY"),
+                 lambda: Money.of(10**36, "CNY"),
+                 lambda: Money.of("1" + "0" * 36, "CNY")):
+        with pytest.raises(AmountOutOfRange, match="10\\*\\*38"):
+            make()
+
+
+def test_a_five_thousand_digit_int_is_refused_as_out_of_range() -> None:
+    """Money.of(10**5000) is a refundcore error naming the size, not Python's digit limit."""
+    with pytest.raises(AmountOutOfRange, match="more than 56 digits") as caught:
+        Money.of(10**5000, "CNY")
+    assert isinstance(caught.value, OverflowError)
+    assert caught.value.value == 10**5000
+    with pytest.raises(AmountOutOfRange):
+        Money.from_minor(10**5000, "CNY")
+    with pytest.raises(AmountOutOfRange, match="written with more than 56 digits"):
+        Money.of(Decimal("1." + "0" * 60), "CNY")
+
+
+def test_results_past_the_bound_are_refused() -> None:
+    """Sums, products and exact products beyond 10**38 minor units raise; none grows unbounded."""
+    big = Money.from_minor(LARGEST, "CNY")
+    one = Money.from_minor(1, "CNY")
+    outside = [
+        lambda: big + one,
+        lambda: -big - one,
+        lambda: big * 2,
+        lambda: one * 10**5000,
+        lambda: Money.total([big, one], currency="CNY"),
+        lambda: big.multiply(2, rounding=Rounding.HALF_UP),
+        lambda: one.multiply(Fraction(10**5000), rounding=Rounding.HALF_UP),
+        lambda: one.multiply(Fraction(1, 10**5000), rounding=Rounding.HALF_UP),
+        lambda: one.multiply(Decimal("1E+999999999"), rounding=Rounding.HALF_UP),
+        lambda: one.multiply(Decimal("1E-999999999"), rounding=Rounding.HALF_UP),
+        lambda: big.times(2),
+        lambda: one.times(Decimal("1E+999999999")),
+        lambda: one.allocate([10**5000, 1]),
+        lambda: FineMoney(10**40, 2, "CNY"),
+        lambda: big.to_fine() + one,
+    ]
+    for index, operation in enumerate(outside):
+        with pytest.raises(AmountOutOfRange):
+            operation()
+        assert index >= 0
+    assert (big - big).minor == 0
+    assert one.multiply(Decimal("0E+999999999"), rounding=Rounding.UP).minor == 0
+    assert one.times(Decimal("0E+999999999")) == Money.zero("CNY")
+
+
+def _fuzz_entry(name: str, amount: object, factor: object, code: str) -> object:
+    calls = {
+        "of": lambda: Money.of(amount, code),  # type: ignore[arg-type]
+        "of_rounded": lambda: Money.of(amount, code, rounding=Rounding.HALF_EVEN),  # type: ignore[arg-type]
+        "fine_of": lambda: FineMoney.of(amount, code),  # type: ignore[arg-type]
+        "from_minor": lambda: Money.from_minor(amount, code),  # type: ignore[arg-type]
+        "multiply": lambda: Money.of("12.34", code, rounding=Rounding.UP).multiply(
+            factor, rounding=Rounding.HALF_UP),  # type: ignore[arg-type]
+        "times": lambda: Money.of("12.34", code, rounding=Rounding.UP).times(factor),  # type: ignore[arg-type]
+        # Operators keep Python's TypeError for non-numbers (see above); numbers are fuzzed.
+        "mul": lambda: Money.of("12.34", code, rounding=Rounding.UP) * (
+            factor if isinstance(factor, (int, float, Decimal, Fraction)) else 3),  # type: ignore[operator]
+        "allocate": lambda: Money.of("12.34", code, rounding=Rounding.UP).allocate(
+            [factor, amount]),  # type: ignore[list-item]
+        "str": lambda: str(Money.of(amount, code, rounding=Rounding.DOWN)),  # type: ignore[arg-type]
+    }
+    return calls[name]()
+
+
+hostile_decimals = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"),
+                     Decimal("1E+999999999"), Decimal("-1E-999999999"), Decimal("0E+99999999"),
+                     Decimal(10**60), Decimal("9" * 38), Decimal("1." + "0" * 70)]),
+    st.builds(lambda digits, exponent: Decimal(f"{digits}E{exponent}"),
+              st.integers(-(10**80), 10**80), st.integers(-(10**9), 10**9)),
+)
+hostile_ints = st.one_of(st.integers(), st.sampled_from([10**5000, -(10**5000), 10**38,
+                                                         10**38 - 1, -(10**56)]))
+hostile_fractions = st.builds(Fraction, st.integers(-(10**70), 10**70),
+                              st.integers(1, 10**70) | st.just(10**5000))
+hostile_values = st.one_of(st.text(), hostile_decimals, hostile_ints, hostile_fractions,
+                           st.floats(), st.booleans(), st.none(), st.binary())
+
+
+@pytest.mark.slow
+@settings(max_examples=500)
+@given(name=st.sampled_from(["of", "of_rounded", "fine_of", "from_minor", "multiply", "times",
+                             "mul", "allocate", "str"]),
+       amount=hostile_values, factor=hostile_values,
+       code=st.sampled_from(["CNY", "JPY", "KWD", "cny"]))
+def test_public_entry_points_raise_only_refundcore_errors(
+    name: str, amount: object, factor: object, code: str,
+) -> None:
+    """Whatever they are given, Money's entry points succeed or raise a RefundcoreError.
+
+    NaN, sNaN, infinities, huge exponents, five-thousand-digit ints, any text
+    (non-ASCII digits included), floats, None: never a bare ValueError,
+    TypeError, OverflowError or decimal signal; and any Money made is within bounds.
+    """
+    try:
+        result = _fuzz_entry(name, amount, factor, code)
+    except RefundcoreError:
+        return
+    for value in result if isinstance(result, tuple) else (result,):
+        if isinstance(value, Money):
+            assert abs(value.minor) <= LARGEST

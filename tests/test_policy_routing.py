@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ import attrs
 import pytest
 
 from refundcore import (
+    Channel,
     InvalidRecord,
     Money,
     Order,
@@ -180,7 +183,11 @@ def test_the_auto_approval_limit_is_configurable():
      ("review_reasons", {Reason.OTHER}), ("review_reasons", frozenset({"other"})),
      ("return_shipping", "-5"), ("return_shipping", 2.5), ("return_shipping", cny("-1")),
      ("restocking_rate", "2"), ("refund_to", "balance"),
-     ("fallback", RefundMethod.ORIGINAL_ROUTE)],
+     ("fallback", RefundMethod.ORIGINAL_ROUTE), ("auto_approve_up_to", "\uff12\uff10\uff10"),
+     ("auto_approve_up_to", "NaN"), ("review_channels", {Channel.PLATFORM}),
+     ("review_channels", frozenset({"platform"})), ("channel_limits", 5),
+     ("channel_limits", {"platform": "10"}), ("channel_limits", {Channel.PLATFORM: "-1"}),
+     ("channel_limits", {Channel.PLATFORM: 1.5})],
 )
 def test_policy_options_are_checked(field, value):
     """Bad options raise at construction, naming the field."""
@@ -206,3 +213,135 @@ def test_the_policy_splits_the_way_it_prefers():
     assert (back.method, back.tender_id) == (RefundMethod.ORIGINAL_ROUTE, "WX")
     (closed,) = ReturnPolicy(fallback=RefundMethod.COUPON).split(quote, paid, unavailable=["WX"])
     assert closed.method is RefundMethod.COUPON
+
+
+# -- channels ---------------------------------------------------------------------------------
+
+
+def via(channel: Channel, line: str = "SOCKS", note: str = "") -> ReturnRequest:
+    return attrs.evolve(ask(line), channel=channel, note=note)
+
+
+def test_requests_through_a_review_channel_go_to_a_person():
+    """A cheap, clean request keyed in by customer service is reviewed when the merchant says so."""
+    policy = ReturnPolicy(review_channels=frozenset({Channel.CUSTOMER_SERVICE}))
+    decision = decide(via(Channel.CUSTOMER_SERVICE), policy)
+    assert decision.outcome is Outcome.REVIEW
+    assert decision.reasons == ("requests through the customer_service channel go to a person",)
+    assert decision.report is not None
+    assert decision.report.channel is Channel.CUSTOMER_SERVICE
+    assert decide(via(Channel.PLATFORM), policy).approved
+    assert decide(via(Channel.CUSTOMER_SERVICE)).approved  # no channel is reviewed by default
+
+
+def test_a_channel_can_have_its_own_auto_approval_limit():
+    """The mini-program's 20.00 limit sends the 30.00 socks to review; the platform approves."""
+    policy = ReturnPolicy(channel_limits={Channel.MINI_PROGRAM: "20"})
+    held = decide(via(Channel.MINI_PROGRAM), policy)
+    assert held.outcome is Outcome.REVIEW
+    assert held.reasons == (
+        "30.00 CNY is above the auto-approval limit 20.00 CNY for mini_program",)
+    approved = decide(via(Channel.PLATFORM), policy)
+    assert approved.approved
+    assert "at most 200.00 CNY)" in approved.reasons[0]
+    generous = ReturnPolicy(channel_limits={Channel.PLATFORM: Decimal(1000)})
+    coat = decide(via(Channel.PLATFORM, "COAT"), generous)
+    assert coat.approved
+    assert "at most 1000.00 CNY for platform" in coat.reasons[0]
+
+
+def test_channel_limits_are_read_only():
+    """The policy keeps its own read-only copy of the limits it was given."""
+    limits = {Channel.MINI_PROGRAM: "20"}
+    policy = ReturnPolicy(channel_limits=limits)
+    limits[Channel.MINI_PROGRAM] = "5000"
+    assert policy.channel_limits[Channel.MINI_PROGRAM] == "20"
+    with pytest.raises(TypeError):
+        policy.channel_limits[Channel.PLATFORM] = "1"  # type: ignore[index]
+
+
+# -- the review report rendered ---------------------------------------------------------------
+
+
+def reviewed(note: str = "please check", evidence: tuple[str, ...] = ("photo-1.jpg",)):
+    history = History(refunds=(PastRefund(order_id="OLD", refunded_at=T0 - timedelta(days=40),
+                                          amount=cny("55"), item_count=2),),
+                      address_changes=tuple(T0 - timedelta(days=d) for d in (1, 2, 3)))
+    request = attrs.evolve(via(Channel.MINI_PROGRAM, "COAT", note), evidence=evidence)
+    decision = decide(request, history=history)
+    assert decision.report is not None
+    return decision.report
+
+
+def test_the_text_report_shows_every_field_aligned():
+    """to_text() names every field in English and Chinese, values lined up in one column."""
+    report = reviewed()
+    text = report.to_text()
+    for label in ("Request 申请", "Order 订单", "Buyer 买家", "Channel 渠道", "Kind 类型",
+                  "Reason 原因", "Amount 退款金额", "Order state 订单状态", "Carrier 承运商",
+                  "Tracking 运单号", "Shipped 发货", "Delivered 签收", "Orders 订单数",
+                  "Refunds 退款数", "Refunded 已退款", "Past refunds 退款记录", "Risk 风险",
+                  "Signals 风险信号", "Note 买家留言", "Evidence 凭证", "Findings 规则结果"):
+        assert label in text
+    for value in (report.request_id, report.order_id, report.customer_id, "mini_program",
+                  "return_and_refund 退货退款", "changed_mind", "900.00 CNY", "delivered", "SF",
+                  "SF123", T0.isoformat(), DELIVERED.isoformat(), "55.00 CNY", "2 units",
+                  "address changes (+35)", "please check", "photo-1.jpg",
+                  "passed  return_window"):
+        assert value in text
+    assert text.startswith("Review report 审核报告: RMA-1\n")
+    lines = text.splitlines()[1:]
+    # Every value starts in the same terminal column: CJK labels count two columns a character.
+    starts = [re.match(r"  (?:\S.*?)?? {2,}(?=\S)", line) for line in lines]
+    assert all(starts)
+    assert len({render_width(start.group()) for start in starts if start}) == 1
+    assert len(lines) == len(report.findings) + 20
+
+
+def render_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_an_empty_report_shows_dashes():
+    """Unknown parcel facts, no refunds, signals, note or evidence show a dash, not nothing."""
+    request = ReturnRequest.for_order(ORDER, id="RMA-2",
+                                      lines=[ReturnLine(order_line_id="SOCKS", quantity=1)],
+                                      kind=ReturnKind.REFUND_ONLY, reason=Reason.CHANGED_MIND,
+                                      requested_at=T0 + timedelta(hours=1))
+    policy = ReturnPolicy(review_channels=frozenset({Channel.PLATFORM}), rules=())
+    decision = policy.evaluate(ORDER, request, now=request.requested_at)
+    assert decision.report is not None
+    text = decision.report.to_text()
+    assert text.rstrip().endswith("Findings 规则结果      —")
+    quiet = attrs.evolve(policy, rules=(lambda _facts: Finding.ok("quiet"),))
+    quiet_report = quiet.evaluate(ORDER, request, now=request.requested_at).report
+    assert quiet_report is not None
+    assert quiet_report.to_text().rstrip().endswith("passed  quiet")
+    assert "仅退款" in text
+    for label in ("Carrier 承运商", "Tracking 运单号", "Past refunds 退款记录",
+                  "Signals 风险信号", "Note 买家留言", "Evidence 凭证"):
+        line = next(line for line in text.splitlines() if label in line)
+        assert line.rstrip().endswith("—")
+
+
+def test_the_html_report_escapes_hostile_text():
+    """A <script> in the buyer's note or evidence is escaped; every label and value is there."""
+    report = reviewed(note='<script>alert("x")</script> & more',
+                      evidence=("<img src=x onerror=alert(1)>",))
+    page = report.to_html()
+    assert "<script>" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.startswith('<table class="refundcore-review">')
+    assert page.endswith("</table>")
+    assert page.count("<tr>") == 21
+    for text in ("Channel 渠道", "mini_program", "900.00 CNY", "Findings 规则结果"):
+        assert text in page
+    assert report._repr_html_() == page
+
+
+def test_the_text_report_keeps_a_multi_line_note_on_one_row():
+    """Line breaks in the buyer's note do not break the report's layout."""
+    text = reviewed(note="first line\nsecond line").to_text()
+    assert "first line second line" in text

@@ -96,7 +96,7 @@ def test_fee_mismatch_when_gross_agrees():
     b = only_break(reconcile([sale("E1", "50.00", "0.30", reference="T1")],
                              [line("S1", "50.00", "0.60", reference="T1")]))
     assert b.category is Category.FEE_MISMATCH
-    assert b.explanation.breakdown == "net −0.30 CNY = fee +0.30 CNY"
+    assert b.explanation.breakdown == "net -0.30 CNY = fee +0.30 CNY"
     assert b.difference == Money.of("-0.30", "CNY")
     assert "fee: ledger 0.30 CNY, statement 0.60 CNY" in str(b.explanation)
 
@@ -107,7 +107,7 @@ def test_subsidy_difference_when_the_platform_subsidy_is_missing():
                  components={Component.PLATFORM_SUBSIDY: Money.of("10.00", "CNY")})
     b = only_break(reconcile([entry], [line("S1", "90.00", reference="T1")]))
     assert b.category is Category.SUBSIDY_DIFFERENCE
-    assert b.explanation.breakdown == "net −10.00 CNY = subsidy −10.00 CNY"
+    assert b.explanation.breakdown == "net -10.00 CNY = subsidy -10.00 CNY"
     assert "platform-funded subsidy" in b.explanation.headline
 
 
@@ -131,6 +131,29 @@ def test_subsidy_difference_between_subsidy_records():
         [line("S1", "3.00", kind=LineKind.SUBSIDY, reference="C1")],
     ))
     assert b.category is Category.SUBSIDY_DIFFERENCE
+
+
+def test_coupon_not_deducted_when_the_gross_is_over_by_exactly_the_shop_coupon():
+    """A gross over by exactly the entry's merchant-funded coupon is a coupon not deducted."""
+    parts = {Component.GOODS: Money.of("100.00", "CNY"),
+             Component.MERCHANT_DISCOUNT: Money.of("-8.00", "CNY")}
+    entry = sale("E1", "92.00", reference="T1", components=parts)
+    b = only_break(reconcile([entry], [line("S1", "100.00", reference="T1")]))
+    assert b.category is Category.COUPON_NOT_DEDUCTED
+    assert b.explanation.headline == (
+        "the platform did not deduct the shop's coupon: 8.00 CNY expected off the amount, "
+        "gross 100.00 CNY against 92.00 CNY")
+    other = only_break(reconcile([entry], [line("S1", "99.00", reference="T1")]))
+    assert other.category is Category.AMOUNT_MISMATCH
+
+
+def test_an_unbooked_chargeback_is_its_own_category():
+    """A dispute line nobody booked is a chargeback; any other unbooked line stays unexpected."""
+    result = reconcile([], [line("CB1", "-50.00", kind=LineKind.DISPUTE, reference="CB1"),
+                            line("X1", "5.00", kind=LineKind.ADJUSTMENT, reference="X1")])
+    assert [(b.category, b.statement_ids) for b in result.breaks] == [
+        (Category.UNEXPECTED_ON_STATEMENT, ("X1",)), (Category.CHARGEBACK, ("CB1",))]
+    assert result.breaks[1].explanation.headline == "a chargeback of -50.00 CNY that nobody booked"
 
 
 def test_currency_mismatch_names_both_currencies():
@@ -203,12 +226,12 @@ def test_duplicate_in_ledger_without_a_statement_line():
 
 
 def test_unexpected_chargeback_nobody_booked():
-    """A dispute on the statement with no ledger entry is unexpected, named as a chargeback."""
+    """A dispute on the statement with no ledger entry is a chargeback break, named as one."""
     b = only_break(reconcile([], [line("CB1", "-25.00", kind=LineKind.DISPUTE, reference="T9",
                                        raw_type="chargeback")]))
-    assert b.category is Category.UNEXPECTED_ON_STATEMENT
+    assert b.category is Category.CHARGEBACK
     assert "a chargeback (chargeback) of -25.00 CNY that nobody booked" in str(b.explanation)
-    assert b.explanation.breakdown == "net −25.00 CNY = gross −25.00 CNY"
+    assert b.explanation.breakdown == "net -25.00 CNY = gross -25.00 CNY"
 
 
 def test_unexpected_adjustment_nobody_booked():
@@ -221,7 +244,7 @@ def test_an_unbooked_fee_line_breaks_down_into_its_fee_alone():
     """A fee line with no gross that nobody booked explains its net by the fee alone."""
     b = only_break(reconcile([], [line("F1", "0.00", "0.50", kind=LineKind.FEE)]))
     assert b.category is Category.UNEXPECTED_ON_STATEMENT
-    assert b.explanation.breakdown == "net −0.50 CNY = fee +0.50 CNY"  # the fee taken
+    assert b.explanation.breakdown == "net -0.50 CNY = fee +0.50 CNY"  # the fee taken
 
 
 def test_one_reference_over_two_kinds_pairs_each_kind_as_a_difference():
@@ -248,7 +271,7 @@ def test_unmatched_records_list_their_nearest_candidates():
     assert (candidate.id, candidate.field) == ("S1", "amount")
     assert "S1 (kept apart by amount: 60.00 CNY / 61.00 CNY)" in str(missing.explanation)
     assert unexpected.explanation.candidates[0].id == "E1"
-    assert "net −59.64 CNY = gross −60.00 CNY, fee −0.36 CNY" in str(missing.explanation)
+    assert "net -59.64 CNY = gross -60.00 CNY, fee -0.36 CNY" in str(missing.explanation)
 
 
 @pytest.mark.parametrize(
@@ -508,7 +531,7 @@ def test_many_to_one_matches_a_payout_against_its_entries():
     short = line("P1", "79.00", kind=LineKind.PAYOUT, reference="PO1")
     b = only_break(reconcile(ledger, [short]))
     assert b.category is Category.AMOUNT_MISMATCH
-    assert b.explanation.breakdown == "net −0.40 CNY"
+    assert b.explanation.breakdown == "net -0.40 CNY"
     assert "net: ledger 79.40 CNY, statement 79.00 CNY" in str(b.explanation)
 
 
@@ -695,9 +718,9 @@ def test_summary_prints_as_a_table_that_adds_up():
         "                              count      amount",
         "ledger total                         +58.70 CNY",
         "statement total                      +49.40 CNY",
-        "difference                            −9.30 CNY",
-        "  fee mismatch                    1   −0.30 CNY",
-        "  missing from statement          1   −9.00 CNY",
+        "difference                            -9.30 CNY",
+        "  fee mismatch                    1   -0.30 CNY",
+        "  missing from statement          1   -9.00 CNY",
         "unexplained                            0.00 CNY",
     ]
     assert result.summary.currencies == ("CNY",)
@@ -715,9 +738,9 @@ def test_summary_groups_thousands_in_counts_and_amounts():
         "                              count             amount",
         "ledger total                         +2,470,301.50 CNY",
         "statement total                      +1,235,734.50 CNY",
-        "difference                           −1,234,567.00 CNY",
+        "difference                           -1,234,567.00 CNY",
         "  matched                     1,001           0.00 CNY",
-        "  missing from statement          1  −1,234,567.00 CNY",
+        "  missing from statement          1  -1,234,567.00 CNY",
         "unexplained                                   0.00 CNY",
     ]
     html = result.summary._repr_html_()

@@ -147,3 +147,27 @@ def test_a_warehouse_that_scans_what_the_platform_says_matches_but_for_planted_s
     assert [(line.return_id, line.sku, line.difference) for line in differences] == [
         (slipped.return_id, slipped.sku, -1)]
     assert differences[0].status is GoodsStatus.SHORT
+
+
+def test_a_warehouse_scan_applied_to_a_case_gives_its_counts() -> None:
+    """A Received scan becomes one count per SKU, tied to the case's return and parcel."""
+    from datetime import datetime, timezone
+
+    from refundcore.lifecycle import Received, ScannedItem
+
+    at = datetime(2026, 11, 5, tzinfo=timezone.utc)
+    scan_event = Received(id="e4", case_id="R1", at=at, actor="wms", tracking_number="SF1",
+                          warehouse="WH-HZ", items=(ScannedItem(sku="TEE", quantity=2),
+                                                    ScannedItem(sku="CAP", quantity=1)))
+    counts = GoodsCount.from_scan(scan_event)
+    assert counts == (
+        GoodsCount(sku="TEE", quantity=2, return_id="R1", tracking_number="SF1",
+                   source="WH-HZ:e4"),
+        GoodsCount(sku="CAP", quantity=1, return_id="R1", tracking_number="SF1",
+                   source="WH-HZ:e4"))
+    found = reconcile_goods([plat("R1", "TEE", 2, "SF1"), plat("R1", "CAP", 1, "SF1")], counts)
+    assert {line.status for line in found.lines} == {GoodsStatus.MATCHED}
+    with pytest.raises(InvalidRecord, match="counted no units"):
+        GoodsCount.from_scan(Received(id="e5", case_id="R1", at=at, actor="shop"))
+    with pytest.raises(InvalidRecord, match="must be a Received event"):
+        GoodsCount.from_scan("e4")  # type: ignore[arg-type]

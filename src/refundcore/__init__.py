@@ -6,8 +6,9 @@ platform's settlement statement (对账). No I/O: records in, records out.
 
 The most used names are here; the public subpackages hold the rest:
 :mod:`refundcore.policy`, :mod:`refundcore.lifecycle`,
-:mod:`refundcore.reconcile`, :mod:`refundcore.formats` and
-:mod:`refundcore.analysis`.
+:mod:`refundcore.reconcile`, :mod:`refundcore.formats`,
+:mod:`refundcore.analysis` and :mod:`refundcore.persist` (with its SQLite store in
+:mod:`refundcore.sqlite`).
 """
 
 from refundcore.balances import Balance, balance
@@ -35,17 +36,21 @@ from refundcore.domain import (
     TenderKind,
 )
 from refundcore.errors import (
+    AmountOutOfRange,
     ConcurrentModification,
     ConflictingEvent,
     CurrencyMismatch,
     EventOutOfOrder,
     InvalidAmount,
+    InvalidArgument,
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
+    UnknownCase,
     UnknownCurrency,
     UnknownEvent,
     UnknownHook,
+    UnknownLine,
     UnknownState,
 )
 from refundcore.ledger import EntryKind, LedgerEntry
@@ -62,6 +67,15 @@ from refundcore.lifecycle import (
     replay_many,
 )
 from refundcore.money import FineMoney, Money, Rounding
+from refundcore.persist import (
+    CaseStore,
+    MemoryCaseStore,
+    StoredCase,
+    from_dict,
+    open_case,
+    to_dict,
+    update_case,
+)
 from refundcore.policy import (
     Decision,
     Outcome,
@@ -70,14 +84,16 @@ from refundcore.policy import (
     quote_refund,
     split_refund,
 )
-from refundcore.posting import FeeBase, SettlementTerms, post
+from refundcore.posting import FeeBase, SettlementTerms, SubsidySettlement, post
 
 #: The installed version of refundcore (also ``python -m refundcore --version``).
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CURRENCIES",
+    "AmountOutOfRange",
     "Balance",
+    "CaseStore",
     "Channel",
     "ConcurrentModification",
     "ConflictingEvent",
@@ -96,9 +112,11 @@ __all__ = [
     "Inspection",
     "InspectionOutcome",
     "InvalidAmount",
+    "InvalidArgument",
     "InvalidRecord",
     "InvalidTransition",
     "LedgerEntry",
+    "MemoryCaseStore",
     "Money",
     "Order",
     "OrderCase",
@@ -122,19 +140,27 @@ __all__ = [
     "Rounding",
     "SettlementTerms",
     "Shipment",
+    "StoredCase",
+    "SubsidySettlement",
     "TaxMode",
     "Tender",
     "TenderKind",
+    "UnknownCase",
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
+    "UnknownLine",
     "UnknownState",
     "__version__",
     "balance",
     "diagram",
     "exponent_of",
+    "from_dict",
+    "open_case",
     "post",
     "quote_refund",
     "replay_many",
     "split_refund",
+    "to_dict",
+    "update_case",
 ]

@@ -27,10 +27,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from refundcore.errors import InvalidRecord
 from refundcore.formats import (
     ParseResult,
     RejectedRow,
     StatementFormatError,
+    format_ledger_csv,
     parse_alipay,
     parse_amazon,
     parse_ledger_csv,
@@ -40,8 +42,9 @@ from refundcore.formats import (
     parse_stripe_csv,
     parse_wechatpay,
 )
+from refundcore.ledger import LedgerEntry
 from refundcore.money import Money
-from refundcore.reconcile import Break, Reconciliation, reconcile
+from refundcore.reconcile import Break, Category, Reconciliation, reconcile
 
 __all__ = ["FORMATS", "add_parser", "main", "run"]
 
@@ -81,6 +84,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--period", type=_period, default=None, metavar="PERIOD",
                         help="the period, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD; entries due "
                              "after it are open items, not breaks")
+    parser.add_argument("--open-items", default=None, metavar="FILE", dest="open_items",
+                        help="the previous period's open items, as a ledger CSV (its "
+                             "--carry-out); those that settle now clear as timing")
+    parser.add_argument("--carry-out", default=None, metavar="FILE", dest="carry_out",
+                        help="write the open items left at the end of --period to FILE, as "
+                             "a ledger CSV for the next period's --open-items")
     parser.add_argument("--currency", default="CNY", metavar="CODE",
                         help="the account currency for formats without a currency column "
                              "(alipay; default CNY)")
@@ -218,14 +227,35 @@ def _reconcile(args: argparse.Namespace) -> _Report:
         ledger = parse_ledger_csv(ledger_text, on_invalid=args.on_invalid)
     except StatementFormatError as error:
         raise _BadInput(f"{args.ledger}: {error}") from None
+    carried_in: tuple[LedgerEntry, ...] = ()
+    carried_rejected: tuple[RejectedRow, ...] = ()
+    if args.open_items is not None:
+        try:
+            carried = parse_ledger_csv(_read(args.open_items, gbk=False),
+                                       on_invalid=args.on_invalid)
+        except StatementFormatError as error:
+            raise _BadInput(f"{args.open_items}: {error}") from None
+        carried_in, carried_rejected = carried.entries, carried.rejected
     try:
         statement = _parser(args)(statement_text)
     except StatementFormatError as error:
         raise _BadInput(f"{args.statement}: {error}") from None
-    # Both sides were checked by their parsers (ids unique within each), so reconcile has
-    # nothing left to refuse.
-    result = reconcile(ledger.entries, statement.lines, period=args.period)
-    return result, len(ledger.entries), len(statement.lines), ledger.rejected, statement.rejected
+    # Both sides were checked by their parsers (ids unique within each); an id both in the
+    # ledger and among the open items is the one thing reconcile may still refuse.
+    try:
+        result = reconcile(ledger.entries, statement.lines, period=args.period,
+                           open_items=carried_in)
+    except InvalidRecord as error:
+        raise _BadInput(f"{args.open_items}: {error}") from None
+    if args.carry_out is not None:
+        text = format_ledger_csv(item.entry for item in result.open_items)
+        try:
+            Path(args.carry_out).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise _BadInput(f"{args.carry_out}: cannot write the file "
+                            f"({error.strerror or error})") from None
+    return (result, len(ledger.entries), len(statement.lines),
+            (*ledger.rejected, *carried_rejected), statement.rejected)
 
 
 # -- reporting ---------------------------------------------------------------------------------
@@ -277,6 +307,15 @@ def _screen(
                 f"{_count_of(len(result), 'match', 'matches')}, "
                 f"{_count_of(len(result.breaks), 'break', 'breaks')}, "
                 f"{_count_of(len(result.open_items), 'open item', 'open items')}")
+    if result.off_statement:
+        text.append(f"{_count_of(len(result.off_statement), 'entry', 'entries')} in store "
+                    "credit or coupons set aside: the platform never settles them")
+    if args.open_items is not None:
+        cleared = result.summary.count(Category.TIMING_CLEARED)
+        text.append(f"Open items brought in from {args.open_items}: "
+                    f"{_count_of(cleared, 'cleared as timing', 'cleared as timing')}")
+    if args.carry_out is not None:
+        text.append(f"Open items carried out to {args.carry_out}: {len(result.open_items):,}")
     text.extend(("", str(result.summary)))
     rejected = [_rejected_row(args.ledger, r) for r in ledger_rejected]
     rejected += [_rejected_row(args.statement, r) for r in statement_rejected]
@@ -318,7 +357,8 @@ def _document(
                                    for r in statement_rejected]},
         "period": None if args.period is None else [d.isoformat() for d in args.period],
         "counts": {"matches": len(result), "breaks": len(result.breaks),
-                   "open_items": len(result.open_items)},
+                   "open_items": len(result.open_items),
+                   "off_statement": len(result.off_statement)},
         "summary": [
             {
                 "currency": code,
@@ -339,6 +379,7 @@ def _document(
              "headline": b.explanation.headline, "explanation": str(b.explanation)}
             for b in _largest(result, 0)
         ],
-        "open_items": [{"ledger_id": o.entry.id, "expected_on": o.expected_on.isoformat(),
+        "open_items": [{"ledger_id": o.entry.id,
+                        "expected_on": None if o.expected_on is None else o.expected_on.isoformat(),
                         **_money(o.entry.net)} for o in result.open_items],
     }

@@ -9,6 +9,10 @@ expected net settlement::
 
     net == sold + refunded + reversed + fees + commission + subsidy + adjustments
 
+Refunds paid in store credit or coupons (``STORE_CREDIT``,
+``COUPON_COMPENSATION``) never go through the platform: they are totalled
+apart, as ``credited``, and are not part of ``net``.
+
 Nothing is dropped: an entry without a settlement date is totalled under the
 period ``None``, an entry without an order under the order ``None``.
 """
@@ -48,6 +52,8 @@ class Balance:
         adjustments: Manual corrections.
         net: What the platform is expected to settle: every amount less every
             fee, the sum of the figures above.
+        credited: Refunds paid in store credit or coupons, net of reversals
+            (negative): the merchant's own accounts, not in ``net``.
     """
 
     currency: str
@@ -60,6 +66,7 @@ class Balance:
     subsidy: Money
     adjustments: Money
     net: Money
+    credited: Money
 
     @property
     def charged(self) -> Money:
@@ -75,8 +82,12 @@ _FIELD = {
     EntryKind.COMMISSION: 4,
     EntryKind.PLATFORM_SUBSIDY: 5,
     EntryKind.ADJUSTMENT: 6,
+    EntryKind.STORE_CREDIT: 7,
+    EntryKind.COUPON_COMPENSATION: 7,
 }
-_NAMES = ("sold", "refunded", "reversed", "fees", "commission", "subsidy", "adjustments")
+_NAMES = ("sold", "refunded", "reversed", "fees", "commission", "subsidy", "adjustments",
+          "credited")
+_CREDITED = len(_NAMES) - 1
 
 
 class _Totals:
@@ -97,7 +108,11 @@ class _Totals:
                 value=entry.currency, record="LedgerEntry", record_id=entry.id,
                 field="currency")
         self.count += 1
-        self.sums[_FIELD[entry.kind]] += entry.amount_minor
+        field = _FIELD[entry.kind]
+        if field == _CREDITED:
+            self.sums[field] += entry.amount_minor - entry.fee_minor
+            return
+        self.sums[field] += entry.amount_minor
         self.fees += entry.fee_minor
 
     def balance(self) -> Balance:
@@ -106,7 +121,7 @@ class _Totals:
         money = {name: Money(minor, self.currency) for name, minor in zip(_NAMES, sums,
                                                                            strict=True)}
         return Balance(currency=self.currency, entries=self.count,
-                       net=Money(sum(sums), self.currency), **money)
+                       net=Money(sum(sums[:-1]), self.currency), **money)
 
 
 def _entries(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:

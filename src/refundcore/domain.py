@@ -22,6 +22,7 @@ import attrs
 
 from refundcore._checks import Checker
 from refundcore.currencies import CURRENCIES
+from refundcore.errors import UnknownLine
 from refundcore.money import Money
 
 __all__ = [
@@ -399,12 +400,13 @@ class Order:
         """The line with ``line_id``.
 
         Raises:
-            KeyError: no such line on this order.
+            UnknownLine: no such line on this order (also a ``KeyError``).
         """
         for line in self.lines:
             if line.id == line_id:
                 return line
-        raise KeyError(line_id)
+        raise UnknownLine("no such line on the order", value=line_id, record="Order",
+                          record_id=self.id, field="lines")
 
     @property
     def goods_total(self) -> Money:

@@ -8,6 +8,7 @@ would naturally catch, so ``except ValueError`` keeps working::
     Exception
     └── RefundcoreError
         ├── InvalidAmount       (ValueError)
+        │   └── AmountOutOfRange (OverflowError) beyond the bound on money's size
         ├── UnknownCurrency     (ValueError)
         ├── CurrencyMismatch    (ValueError)
         ├── InvalidRecord       (ValueError)
@@ -16,8 +17,11 @@ would naturally catch, so ``except ValueError`` keeps working::
         ├── UnknownHook         (ValueError)     a listener hook naming no state or event
         ├── UnknownEvent        (LookupError)    a name that is no event of the chart
         ├── UnknownState        (LookupError)    a stored state value the chart lacks
+        ├── UnknownLine         (KeyError)       an order line id the order does not have
+        ├── UnknownCase         (LookupError)    a case id a store does not hold
         ├── ConcurrentModification (RuntimeError) a writer saw an older version
         ├── EventOutOfOrder     (ValueError)     an event dated before the case's last event
+        ├── InvalidArgument     (TypeError)      an argument of the wrong kind
         └── formats.StatementFormatError (ValueError) a statement's line, column, value
 
 Differences found by policy or reconciliation are *results*, not errors:
@@ -31,17 +35,21 @@ from __future__ import annotations
 from typing import Any, Final
 
 __all__ = [
+    "AmountOutOfRange",
     "ConcurrentModification",
     "ConflictingEvent",
     "CurrencyMismatch",
     "EventOutOfOrder",
     "InvalidAmount",
+    "InvalidArgument",
     "InvalidRecord",
     "InvalidTransition",
     "RefundcoreError",
+    "UnknownCase",
     "UnknownCurrency",
     "UnknownEvent",
     "UnknownHook",
+    "UnknownLine",
     "UnknownState",
 ]
 
@@ -57,10 +65,20 @@ class _Missing:
 
 NO_VALUE: Final = _Missing()
 
+# Ints longer than this (about 300 digits) are described by their size, not written out.
+_SHOWN_BITS: Final = 1000
+
 
 def _describe(value: object) -> str:
     """Show a value and its type, as every message does."""
-    return f"{value!r} ({type(value).__name__})"
+    if isinstance(value, int) and value.bit_length() > _SHOWN_BITS:
+        # repr() of an int this long raises (sys.get_int_max_str_digits) or floods the message.
+        return f"an int of {value.bit_length()} bits ({type(value).__name__})"
+    try:
+        shown = repr(value)
+    except ValueError:  # a Fraction or container holding such an int
+        shown = "a value too large to show"
+    return f"{shown} ({type(value).__name__})"
 
 
 class RefundcoreError(Exception):
@@ -223,6 +241,10 @@ class UnknownState(RefundcoreError, LookupError):
     """A stored state value that names no state of the chart (python-statemachine's KeyError)."""
 
 
+class UnknownCase(RefundcoreError, LookupError):
+    """A case id that a case store does not hold."""
+
+
 class UnknownHook(RefundcoreError, ValueError):
     """A listener method shaped like a hook (``on_enter_<state>``) naming no state or event.
 
@@ -248,3 +270,26 @@ class EventOutOfOrder(RefundcoreError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_transition, (type(self), self.args[0]), self.__dict__)
+
+
+# -- bounds and arguments ------------------------------------------------------------------
+
+
+class AmountOutOfRange(InvalidAmount, OverflowError):
+    """An amount, factor or result too large (or too finely written) to be money.
+
+    Money holds fewer than ``10**38`` minor units; an input or a result beyond
+    that is refused rather than grown without limit.
+    """
+
+
+class InvalidArgument(RefundcoreError, TypeError):
+    """An argument of the wrong kind for a function: ``None`` where an event belongs, ..."""
+
+
+class UnknownLine(RefundcoreError, KeyError):
+    """An order line id that names no line of the order."""
+
+    def __str__(self) -> str:
+        # KeyError would show the message quoted, as it shows a missing key.
+        return str(self.args[0])

@@ -52,6 +52,25 @@ class EntryKind(enum.Enum):
     """A manual correction."""
     REVERSAL = "reversal"
     """A refund reversed: money coming back to the merchant."""
+    STORE_CREDIT = "store_credit"
+    """A refund to the buyer's stored balance (余额): a debt on the merchant's own
+    store-credit account, never on the platform's statement (negative; positive when
+    reversed)."""
+    COUPON_COMPENSATION = "coupon_compensation"
+    """A refund as a coupon (优惠券补偿): booked to the merchant's coupon-compensation
+    account, never on the platform's statement (negative; positive when reversed)."""
+
+    @property
+    def on_statement(self) -> bool:
+        """Whether the platform settles this kind of movement (and so lists it on its statement).
+
+        Store credit and coupon compensation stay in the merchant's own
+        accounts: reconciliation sets them aside instead of looking for them.
+        """
+        return self not in _OFF_STATEMENT
+
+
+_OFF_STATEMENT: Final = frozenset({EntryKind.STORE_CREDIT, EntryKind.COUPON_COMPENSATION})
 
 
 class Component(enum.Enum):
@@ -92,11 +111,16 @@ class LedgerEntry:
         reference: The platform's transaction or refund id, where known.
         fee_minor: The fee the platform is expected to keep (positive when
             charged to the merchant), in minor units.
-        settles_on: The date the platform is expected to settle it.
+        settles_on: The date the platform is expected to settle it (the
+            earliest, when it may settle within a window); ``None`` while it
+            is not known (the order is not confirmed yet).
         payout_reference: The payout expected to carry it, if known.
         components: ``(Component, minor units)`` pairs the amount is made of
             (a dict or list is frozen into a tuple).
         source_event_id: The id of the lifecycle event that produced it.
+        settles_by: The latest date the platform may settle it, when it
+            settles within a window (``settles_on`` to ``settles_by``);
+            ``None`` means on ``settles_on`` itself.
     """
 
     id: str
@@ -113,8 +137,10 @@ class LedgerEntry:
         default=(), converter=_components
     )
     source_event_id: str | None = None
+    settles_by: date | None = None
 
     #: The field order of a row for :meth:`from_tuples`; trailing fields may be left out.
+    #: (``settles_by`` is not among them: a row builds an entry without a window.)
     TUPLE_FIELDS: ClassVar[tuple[str, ...]] = (
         "id",
         "kind",
@@ -141,6 +167,11 @@ class LedgerEntry:
             check.text(name, optional=True)
         _check_minor(check, "fee_minor")
         _check_date(check, "settles_on")
+        _check_date(check, "settles_by")
+        if self.settles_by is not None and (
+            self.settles_on is None or self.settles_by < self.settles_on
+        ):
+            check.fail("settles_by", "must be a date on or after settles_on", self.settles_by)
         _check_components(check, self.components)
 
     # -- views -----------------------------------------------------------------------------
@@ -548,6 +579,7 @@ def _ledger_fast(
         entry.payout_reference = payout
         entry.components = ()
         entry.source_event_id = event
+        entry.settles_by = None
         entry.__class__ = cls
         append(entry)
         add_id(ident)

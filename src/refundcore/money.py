@@ -28,7 +28,7 @@ from typing import Any, Final, NoReturn, Union
 from attrs.exceptions import FrozenInstanceError
 
 from refundcore.currencies import exponent_of
-from refundcore.errors import CurrencyMismatch, InvalidAmount
+from refundcore.errors import AmountOutOfRange, CurrencyMismatch, InvalidAmount
 
 __all__ = ["FineMoney", "Money", "Rounding"]
 
@@ -37,24 +37,31 @@ AmountLike = Union[str, Decimal, int]  # noqa: UP007 -- a runtime alias on 3.10
 #: Inputs accepted as an exact factor (a quantity, a rate).
 FactorLike = Union[str, Decimal, int, Fraction]  # noqa: UP007 -- likewise
 
-# Amounts beyond 10**38 minor units, or finer than 10**-18 of a unit, are input errors,
+# Amounts of 10**38 minor units or more, or finer than 10**-18 of a unit, are input errors,
 # not money; the bounds also keep a hostile exponent ("1E+999999999") from eating memory.
+# Every Money and FineMoney, given or computed, stays below the bound.
 _MAX_DIGITS: Final = 38
 _MAX_SCALE: Final = 18
-_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_LIMIT: Final = 10**_MAX_DIGITS
+# How many significant digits an amount or factor may be written with, and the bound on a
+# factor's size and on its numerator and denominator: room for a full amount plus every place.
+_MAX_WRITTEN: Final = _MAX_DIGITS + _MAX_SCALE
+_FACTOR_LIMIT: Final = 10**_MAX_WRITTEN
+# ASCII digits only: str.isdigit() and Decimal() also take '１２３' and '١٢٣', silently.
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class Rounding(enum.Enum):
     """How to round an exact value to fewer decimal places. Always named, never implied."""
 
     HALF_UP = "half_up"
-    """Nearest; a tie goes away from zero (0.125 → 0.13, −0.125 → −0.13)."""
+    """Nearest; a tie goes away from zero (0.125 → 0.13, -0.125 → -0.13)."""
     HALF_DOWN = "half_down"
     """Nearest; a tie goes toward zero (0.125 → 0.12)."""
     HALF_EVEN = "half_even"
     """Nearest; a tie goes to the even neighbour (banker's rounding: 0.125 → 0.12)."""
     UP = "up"
-    """Away from zero (0.121 → 0.13, −0.121 → −0.13)."""
+    """Away from zero (0.121 → 0.13, -0.121 → -0.13)."""
     DOWN = "down"
     """Toward zero, i.e. truncate (0.129 → 0.12)."""
     CEILING = "ceiling"
@@ -76,16 +83,16 @@ def _round_div(numerator: int, denominator: int, rounding: Rounding) -> int:
     if rounding is Rounding.CEILING:
         return quotient + 1
     if rounding is Rounding.DOWN:
-        return quotient if numerator >= 0 else quotient + 1
+        return quotient if numerator >= 0 else quotient + 1  # pragma: no mutate (0 exits above)
     if rounding is Rounding.UP:
-        return quotient + 1 if numerator >= 0 else quotient
+        return quotient + 1 if numerator >= 0 else quotient  # pragma: no mutate (likewise)
     twice = 2 * remainder
     if twice != denominator:
-        return quotient + 1 if twice > denominator else quotient
+        return quotient + 1 if twice > denominator else quotient  # pragma: no mutate (!= above)
     if rounding is Rounding.HALF_UP:
-        return quotient + 1 if numerator > 0 else quotient
+        return quotient + 1 if numerator > 0 else quotient  # pragma: no mutate (0 exits above)
     if rounding is Rounding.HALF_DOWN:
-        return quotient if numerator > 0 else quotient + 1
+        return quotient if numerator > 0 else quotient + 1  # pragma: no mutate (likewise)
     return quotient if quotient % 2 == 0 else quotient + 1  # HALF_EVEN
 
 
@@ -106,16 +113,25 @@ def _refuse(value: object, what: str) -> NoReturn:
 def _to_decimal(value: object, what: str) -> Decimal:
     """Turn an accepted input into a finite Decimal, exactly, or refuse it."""
     if isinstance(value, Decimal):
-        if not value.is_finite():
+        number = value
+        if not number.is_finite():
             raise InvalidAmount(f"{what} must be finite", value=value)
-        return value
-    if isinstance(value, str):
+    elif isinstance(value, str):
         if _PLAIN_NUMBER.fullmatch(value) is None:
-            raise InvalidAmount(f"{what} must be a plain decimal number like '12.34'", value=value)
+            raise InvalidAmount(
+                f"{what} must be a plain decimal number with ASCII digits like '12.34'",
+                value=value)
+        number = Decimal(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not -_FACTOR_LIMIT < value < _FACTOR_LIMIT:
+            raise AmountOutOfRange(f"{what} has more than {_MAX_WRITTEN} digits", value=value)
         return Decimal(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    _refuse(value, what)
+    else:
+        _refuse(value, what)
+    if len(number.as_tuple().digits) > _MAX_WRITTEN:
+        raise AmountOutOfRange(f"{what} is written with more than {_MAX_WRITTEN} digits",
+                               value=value)
+    return number
 
 
 def _coefficient(value: Decimal) -> tuple[int, int]:
@@ -134,13 +150,14 @@ def _units(value: Decimal, scale: int, rounding: Rounding | None, what: str) -> 
     shift = exponent + scale
     digits = len(str(abs(coefficient)))
     if digits + shift > _MAX_DIGITS:
-        raise InvalidAmount(f"{what} is too large to be money", value=value)
-    if shift >= 0:
+        raise AmountOutOfRange(f"{what} is too large to be money (10**{_MAX_DIGITS} minor "
+                               "units or more)", value=value)
+    if shift >= 0:  # pragma: no mutate (0 works below too)
         return coefficient * _pow10(shift)
-    if -shift > digits + 2:
+    if -shift > digits + 2:  # pragma: no mutate (a shortcut)
         # Far below one unit (and so inexact): every rounding mode sees what it would for a
         # thousandth (non-zero, under half), without building a huge power of ten.
-        coefficient, shift = (1 if coefficient > 0 else -1), -3
+        coefficient, shift = (1 if coefficient > 0 else -1), -3  # pragma: no mutate
     quotient, remainder = divmod(coefficient, _pow10(-shift))
     if remainder == 0:
         return quotient
@@ -153,11 +170,58 @@ def _units(value: Decimal, scale: int, rounding: Rounding | None, what: str) -> 
 
 
 def _ratio(factor: object) -> tuple[int, int]:
-    """An exact factor as ``(numerator, positive denominator)``."""
+    """An exact factor as ``(numerator, positive denominator)``, both bounded."""
     if isinstance(factor, Fraction):
-        return factor.numerator, factor.denominator
-    numerator, denominator = _to_decimal(factor, "a factor").as_integer_ratio()
+        numerator, denominator = factor.numerator, factor.denominator
+    else:
+        # Checked before as_integer_ratio(), which would build 10**exponent.
+        numerator, denominator = _bounded_factor(factor).as_integer_ratio()
+    if not (-_FACTOR_LIMIT < numerator < _FACTOR_LIMIT and denominator < _FACTOR_LIMIT):
+        raise AmountOutOfRange(f"a factor's numerator and denominator must have at most "
+                               f"{_MAX_WRITTEN} digits", value=factor)
     return numerator, denominator
+
+
+def _bounded_factor(factor: object) -> Decimal:
+    """A decimal factor below ``10**38`` with at most 56 decimal places, or refused."""
+    number = _to_decimal(factor, "a factor")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite by _to_decimal
+    if not number:
+        return Decimal(0)  # 0E+999999999 is zero, without its exponent
+    if number.adjusted() >= _MAX_DIGITS or -exponent > _MAX_WRITTEN:
+        raise AmountOutOfRange(f"a factor must be below 10**{_MAX_DIGITS} with at most "
+                               f"{_MAX_WRITTEN} decimal places", value=factor)
+    return number
+
+
+def _exact_rate(value: object, *, field: str, record: str | None = None,
+                at_most: Fraction | None = Fraction(1)) -> Fraction:
+    """Read a rate from 0 to ``at_most`` (1; ``None`` for no top) exactly, or refuse it.
+
+    Used by every option that takes a share or ratio (fee and commission
+    rates, restocking rate, a tolerance's ratio): a ``str``, ``Decimal``,
+    ``int`` or ``Fraction`` within the factor bounds; never a float, a bool,
+    NaN, an infinity or a number written with non-ASCII digits.
+
+    Raises:
+        InvalidAmount: anything else, or a rate out of range (naming ``field``).
+    """
+    if isinstance(value, (str, Decimal, int, Fraction)) and not isinstance(value, bool):
+        try:
+            numerator, denominator = _ratio(value)
+        except InvalidAmount as error:
+            raise InvalidAmount(f"{field} must be a plain number ({error.reason})",
+                                value=value, record=record, field=field) from None
+        rate = Fraction(numerator, denominator)
+    else:
+        raise InvalidAmount(f"{field} must be exact: a str, Decimal, int or Fraction (never a "
+                            "float)",
+                            value=value, record=record, field=field)
+    if rate < 0 or (at_most is not None and rate > at_most):
+        wanted = "must not be negative" if at_most is None else f"must be from 0 to {at_most}"
+        raise InvalidAmount(f"{field} {wanted}", value=value, record=record, field=field)
+    return rate
 
 
 def _decimal(units: int, scale: int) -> Decimal:
@@ -191,7 +255,11 @@ _set = object.__setattr__
 
 
 def _money(minor: int, currency: str) -> Money:
-    """Build a Money without validation, for results of exact operations."""
+    """Build a Money from an exact result, checking only the bound on its size."""
+    if not -_LIMIT < minor < _LIMIT:
+        raise AmountOutOfRange(
+            f"the result is too large to be money (10**{_MAX_DIGITS} minor units or more)",
+            value=minor, record="Money", field="minor")
     money = _new(Money)
     _set(money, "minor", minor)
     _set(money, "currency", currency)
@@ -232,6 +300,9 @@ class Money(_Frozen):
         if not isinstance(minor, int) or isinstance(minor, bool):
             _refuse(minor, "minor units")
         exponent_of(currency)
+        if not -_LIMIT < minor < _LIMIT:
+            raise AmountOutOfRange(f"minor units must be below 10**{_MAX_DIGITS} in magnitude",
+                                   value=minor, record="Money", field="minor")
         _set(self, "minor", minor)
         _set(self, "currency", currency)
 
@@ -343,10 +414,14 @@ class Money(_Frozen):
         return self
 
     def __abs__(self) -> Money:
-        return self if self.minor >= 0 else _money(-self.minor, self.currency)
+        # abs(zero) is zero whichever branch runs, so `>= 0` and `> 0` are the same here.
+        return self if self.minor >= 0 else _money(-self.minor, self.currency)  # pragma: no mutate
 
     def __mul__(self, quantity: int) -> Money:
         if isinstance(quantity, int) and not isinstance(quantity, bool):
+            if not -_LIMIT < quantity < _LIMIT:
+                raise AmountOutOfRange("a quantity must be below 10**38 in magnitude",
+                                       value=quantity)
             return _money(self.minor * quantity, self.currency)
         if isinstance(quantity, (float, Decimal, Fraction, bool)):
             raise InvalidAmount(
@@ -374,7 +449,7 @@ class Money(_Frozen):
         >>> Money.of("9.90", "CNY").times("0.006")
         FineMoney.of('0.05940', 'CNY')
         """
-        coefficient, exponent = _coefficient(_to_decimal(factor, "a factor"))
+        coefficient, exponent = _coefficient(_bounded_factor(factor))
         scale = self.exponent - min(exponent, 0)
         units = self.minor * coefficient * _pow10(max(exponent, 0))
         return FineMoney(units, scale, self.currency)
@@ -406,14 +481,14 @@ class Money(_Frozen):
             remainders.append((-remainder, index))
         for _, index in sorted(remainders)[: magnitude - sum(parts)]:
             parts[index] += 1
-        sign = -1 if self.minor < 0 else 1
+        sign = -1 if self.minor < 0 else 1  # pragma: no mutate (-0 is 0)
         return tuple(_money(sign * part, self.currency) for part in parts)
 
     def split(self, count: int) -> tuple[Money, ...]:
         """Split into ``count`` parts as equal as whole minor units allow, larger first."""
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise InvalidAmount("count must be a positive int", value=count)
-        return self.allocate([1] * count)
+        return self.allocate([1] * count)  # pragma: no mutate (any equal)
 
     # -- comparison --------------------------------------------------------------------
 
@@ -462,13 +537,24 @@ def _weights(weights: Sequence[int] | Sequence[Money]) -> list[int]:
             )
         if value < 0:
             raise InvalidAmount("a weight must not be negative", value=weight)
+        if value >= _LIMIT:
+            raise AmountOutOfRange(f"a weight must be below 10**{_MAX_DIGITS}", value=weight)
         raw.append(value)
     if not any(raw):
         raise InvalidAmount("at least one weight must be positive", value=weights)
     return raw
 
 
+def _fine_bound(units: int, scale: int, exponent: int) -> None:
+    """Refuse a FineMoney of 10**38 minor units or more, as Money would be refused."""
+    if abs(units) // _pow10(scale - exponent) >= _LIMIT:
+        raise AmountOutOfRange(
+            f"the amount is too large to be money (10**{_MAX_DIGITS} minor units or more)",
+            value=units, record="FineMoney", field="units")
+
+
 def _fine(units: int, scale: int, currency: str) -> FineMoney:
+    _fine_bound(units, scale, exponent_of(currency))
     fine = _new(FineMoney)
     _set(fine, "units", units)
     _set(fine, "scale", scale)
@@ -515,6 +601,7 @@ class FineMoney(_Frozen):
                 f"scale must be an int from {currency}'s exponent {exponent} to {_MAX_SCALE}",
                 value=scale,
             )
+        _fine_bound(units, scale, exponent)
         _set(self, "units", units)
         _set(self, "scale", scale)
         _set(self, "currency", currency)
@@ -591,7 +678,7 @@ class FineMoney(_Frozen):
         return _fine(-self.units, self.scale, self.currency)
 
     def __abs__(self) -> FineMoney:
-        return self if self.units >= 0 else -self
+        return self if self.units >= 0 else -self  # pragma: no mutate (-0 is 0)
 
     def __bool__(self) -> bool:
         return self.units != 0
@@ -609,7 +696,7 @@ class FineMoney(_Frozen):
         if isinstance(other, (FineMoney, Money)):
             if other.currency != self.currency:
                 return False
-            _, a, b = self._aligned(other, "compare")
+            _, a, b = self._aligned(other, "compare")  # pragma: no mutate (cannot raise here)
             return a == b
         return NotImplemented
 

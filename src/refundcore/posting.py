@@ -14,13 +14,27 @@ records, signed from the merchant's side (money in is positive):
   the refund's ``fee_minor``, negative), the commission given back
   (``COMMISSION``, positive) and the subsidy clawed back
   (``PLATFORM_SUBSIDY``, negative).
+* A refund paid in store credit (:attr:`RefundMethod.BALANCE
+  <refundcore.domain.RefundMethod.BALANCE>`, 余额) or as a coupon
+  (:attr:`~refundcore.domain.RefundMethod.COUPON`, 优惠券补偿) never goes
+  through the platform: it gives one ``STORE_CREDIT`` or
+  ``COUPON_COMPENSATION`` entry (negative), booked to the merchant's own
+  account on the day, and no pro-rata parts; reconciliation sets such
+  entries aside (:attr:`EntryKind.on_statement
+  <refundcore.ledger.EntryKind.on_statement>`).
 * :class:`~refundcore.lifecycle.RefundReversed` gives a ``REVERSAL``
-  (positive) and undoes the pro-rata parts.
+  (positive) and undoes the pro-rata parts (or, for store credit and
+  coupons, an entry of the same kind, positive).
 * :class:`~refundcore.lifecycle.OrderCancelled` of a paid order refunds what
   is left of it, with the same pro-rata parts.
 * :class:`~refundcore.lifecycle.ReceiptConfirmed` and the automatic
   confirmation (:class:`~refundcore.lifecycle.DeadlinePassed` with
-  ``ORDER_CONFIRMATION``) fix the settlement date.
+  ``ORDER_CONFIRMATION``) fix the settlement date (or window).
+
+Where the platform pays its subsidy inside the charge
+(:attr:`SubsidySettlement.IN_CHARGE`, WeChat Pay and Alipay), the sale's
+amount includes the subsidy and a refund's amount the subsidy it claws
+back; no ``PLATFORM_SUBSIDY`` entries are posted.
 
 Pro-rata amounts are differences of cumulative allocations: after refunds
 adding up to ``c`` (net of reversals) of an order that was paid ``p``, the
@@ -51,7 +65,7 @@ import attrs
 
 from refundcore._checks import Checker
 from refundcore.domain import Funder, Order, Refund, RefundMethod, TaxMode
-from refundcore.errors import ConflictingEvent, CurrencyMismatch, InvalidAmount, InvalidRecord
+from refundcore.errors import ConflictingEvent, CurrencyMismatch, InvalidRecord
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.lifecycle import (
     Deadline,
@@ -66,12 +80,30 @@ from refundcore.lifecycle import (
     RefundSucceeded,
     Requested,
 )
-from refundcore.money import Money, Rounding
+from refundcore.money import Money, Rounding, _exact_rate
 
-__all__ = ["FeeBase", "SettlementTerms", "post"]
+__all__ = ["FeeBase", "SettlementTerms", "SubsidySettlement", "post"]
 
 #: A rate: a fraction of one, as text, Decimal, int or Fraction (never a float).
 RateLike = Union[str, Decimal, int, Fraction]  # noqa: UP007 -- a runtime alias on 3.10
+
+
+class SubsidySettlement(enum.Enum):
+    """How a platform pays the merchant the discounts it funds (platform coupons, 平台券)."""
+
+    SEPARATE_LINE = "separate_line"
+    """On a subsidy line of its own: the charge is what the buyer paid, and a refund's
+    subsidy clawed back is a line of its own too."""
+    IN_CHARGE = "in_charge"
+    """Inside the charge: the charge is what the buyer paid plus the platform-funded
+    discount, and a refund gives back the subsidy share inside the refund line. WeChat
+    Pay's 充值券 (in ``应结订单金额``) and Alipay's 红包, 集分宝 and 支付宝优惠 (in
+    ``商家实收``) settle this way."""
+
+
+def _settlement_days(value: object) -> object:
+    """A two-item list of days is a ``(earliest, latest)`` range: freeze it into a tuple."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 class FeeBase(enum.Enum):
@@ -85,21 +117,8 @@ class FeeBase(enum.Enum):
 
 
 def _rate(value: object) -> Fraction:
-    """Read a rate exactly, refusing floats, bools and anything outside 0..1."""
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, (str, Decimal, int)) and not isinstance(value, bool):
-        try:
-            rate = Fraction(Decimal(value) if isinstance(value, str) else value)
-        except (ArithmeticError, ValueError):
-            raise InvalidAmount("a rate must be a plain number from 0 to 1",
-                                value=value) from None
-    else:
-        raise InvalidAmount("a rate must be a str, Decimal, int or Fraction (never a float)",
-                            value=value)
-    if not 0 <= rate <= 1:
-        raise InvalidAmount("a rate must be from 0 to 1", value=value)
-    return rate
+    """Read a rate exactly, refusing floats, bools, NaN, infinities and anything outside 0..1."""
+    return _exact_rate(value, field="rate", record="SettlementTerms")
 
 
 @attrs.frozen(kw_only=True)
@@ -136,9 +155,13 @@ class SettlementTerms:
             subsidy pro rata (the buyer no longer used the coupon on what came
             back).
         settlement_days: Days from the settlement anchor to the settlement
-            date (``0`` settles on the day).
+            date (``0`` settles on the day), or an ``(earliest, latest)``
+            range of days when the platform settles within a window
+            (``(7, 15)``: from 7 to 15 days after confirmation).
         timezone: The time zone whose calendar dates settlement (the
             platform's: ``timezone(timedelta(hours=8))`` for Chinese ones).
+        subsidy: How the platform pays the discounts it funds: on a line of
+            their own (default) or inside the charge (WeChat Pay, Alipay).
     """
 
     fee_rate: Fraction = attrs.field(default=Fraction(6, 1000), converter=_rate)
@@ -149,8 +172,10 @@ class SettlementTerms:
     refund_returns_fee: bool = True
     refund_returns_commission: bool = True
     refund_claws_back_subsidy: bool = True
-    settlement_days: int = 0
+    settlement_days: int | tuple[int, int] = attrs.field(default=0,
+                                                         converter=_settlement_days)
     timezone: tzinfo = timezone.utc
+    subsidy: SubsidySettlement = SubsidySettlement.SEPARATE_LINE
 
     def __attrs_post_init__(self) -> None:
         check = Checker(self, None)
@@ -160,7 +185,15 @@ class SettlementTerms:
         for name in ("refund_returns_fee", "refund_returns_commission",
                      "refund_claws_back_subsidy"):
             check.flag(name)
-        check.count("settlement_days", minimum=0)
+        check.member("subsidy", SubsidySettlement)
+        days = self.settlement_days
+        if isinstance(days, tuple):
+            if (len(days) != 2 or any(type(d) is not int or d < 0 for d in days)
+                    or days[0] > days[1]):
+                check.fail("settlement_days", "must be an int of days or an (earliest, "
+                           "latest) pair of ints with 0 <= earliest <= latest", days)
+        else:
+            check.count("settlement_days", minimum=0)
         if not isinstance(self.timezone, tzinfo):
             check.fail("timezone", "must be a tzinfo", self.timezone)
 
@@ -177,13 +210,25 @@ class SettlementTerms:
         """The settlement date of a movement at ``occurred_at`` of an order anchored at ``anchor``.
 
         The date is the local date (in :attr:`timezone`) of the later of the
-        two moments, plus :attr:`settlement_days`; ``None`` while the order
-        has no anchor (it is not yet confirmed).
+        two moments, plus :attr:`settlement_days` (the earliest of a range);
+        ``None`` while the order has no anchor (it is not yet confirmed).
+        """
+        window = self.settles_within(occurred_at, anchor)
+        return None if window is None else window[0]
+
+    def settles_within(self, occurred_at: datetime,
+                       anchor: datetime | None) -> tuple[date, date] | None:
+        """The earliest and latest settlement dates, as :meth:`settles_on` reckons them.
+
+        Both are the same date unless :attr:`settlement_days` is a range;
+        ``None`` while the order has no anchor.
         """
         if anchor is None:
             return None
-        moment = max(occurred_at, anchor)
-        return moment.astimezone(self.timezone).date() + timedelta(days=self.settlement_days)
+        day = max(occurred_at, anchor).astimezone(self.timezone).date()
+        days = self.settlement_days
+        earliest, latest = days if isinstance(days, tuple) else (days, days)
+        return day + timedelta(days=earliest), day + timedelta(days=latest)
 
 
 def _subsidy(order: Order) -> Money:
@@ -283,8 +328,8 @@ class _Ledger:
     are computed once here, not per event.
     """
 
-    __slots__ = ("anchor", "by_tender", "captured", "commission", "fee", "order", "paid",
-                 "payable", "refunded", "subsidy", "terms")
+    __slots__ = ("anchor", "by_tender", "captured", "commission", "credited", "fee", "order",
+                 "paid", "payable", "refunded", "subsidy", "terms")
 
     def __init__(self, order: Order, terms: SettlementTerms) -> None:
         self.order = order
@@ -295,6 +340,7 @@ class _Ledger:
         self.subsidy = _subsidy(order)
         self.paid = False
         self.refunded = 0
+        self.credited = 0  # refunded in store credit or coupons, off the platform
         self.anchor: datetime | None = None
         self.captured = {tender.id: tender.amount.minor for tender in order.tenders}
         self.by_tender: dict[str, int] = {}
@@ -310,8 +356,9 @@ class _Ledger:
         amount = refund.amount.minor
         if isinstance(event, RefundReversed):
             amount = -amount
-        elif self.refunded + amount > self.payable:
-            raise self.over(event, refund, "order", self.payable - self.refunded,
+        elif self.refunded + self.credited + amount > self.payable:
+            raise self.over(event, refund, "order",
+                            self.payable - self.refunded - self.credited,
                             f"of the {self.order.payable} paid on order {self.order.id!r} "
                             "after the refunds of every case")
         if refund.method is not RefundMethod.ORIGINAL_ROUTE:
@@ -377,14 +424,19 @@ def _sale(book: _Ledger, event: Event) -> list[_Draft]:
                     event.case_id)
     book.paid = True
     reference = _sale_reference(order)
-    parts = tuple((name, money.minor) for name, money in _sale_components(order).items()
-                  if money)
+    components = _sale_components(order)
+    amount, subsidy = book.payable, book.subsidy.minor
+    if book.terms.subsidy is SubsidySettlement.IN_CHARGE:
+        # The platform pays its coupon inside the charge: no subsidy entry of its own.
+        del components[Component.PLATFORM_SUBSIDY]
+        amount, subsidy = amount + subsidy, 0
+    parts = tuple((name, money.minor) for name, money in components.items() if money)
     return [
-        _Draft(order.id, EntryKind.SALE, "sale", event, book.payable, book.fee.minor,
+        _Draft(order.id, EntryKind.SALE, "sale", event, amount, book.fee.minor,
                reference, parts),
         _Draft(order.id, EntryKind.COMMISSION, "commission", event, -book.commission.minor,
                reference=reference),
-        _Draft(order.id, EntryKind.PLATFORM_SUBSIDY, "subsidy", event, book.subsidy.minor,
+        _Draft(order.id, EntryKind.PLATFORM_SUBSIDY, "subsidy", event, subsidy,
                reference=reference),
     ]
 
@@ -399,6 +451,9 @@ def _money_back(book: _Ledger, event: Event, amount: int, kind: EntryKind,
     subsidy = book.step(book.subsidy, after) if terms.refund_claws_back_subsidy else 0
     book.refunded = after
     suffix = "refund" if kind is EntryKind.REFUND else "reversal"
+    if terms.subsidy is SubsidySettlement.IN_CHARGE:
+        # The subsidy share goes back inside the refund line, as it came inside the charge.
+        amount, subsidy = amount + subsidy, 0
     return [
         _Draft(order.id, kind, suffix, event, -amount, -fee, reference),
         _Draft(order.id, EntryKind.COMMISSION, "commission", event, commission,
@@ -406,6 +461,24 @@ def _money_back(book: _Ledger, event: Event, amount: int, kind: EntryKind,
         _Draft(order.id, EntryKind.PLATFORM_SUBSIDY, "subsidy", event, -subsidy,
                reference=reference),
     ]
+
+
+_OFF_PLATFORM: Final = {
+    RefundMethod.BALANCE: (EntryKind.STORE_CREDIT, "store_credit"),
+    RefundMethod.COUPON: (EntryKind.COUPON_COMPENSATION, "coupon_compensation"),
+}
+
+
+def _credit(book: _Ledger, event: Event, refund: Refund, amount: int) -> list[_Draft]:
+    """Post a refund paid in store credit or a coupon (negative ``amount``: its reversal).
+
+    The platform never sees it: no fee, commission or subsidy moves, and the
+    pro-rata shares of later platform refunds are not changed by it.
+    """
+    kind, suffix = _OFF_PLATFORM[refund.method]
+    book.credited += amount
+    return [_Draft(book.order.id, kind, suffix if amount > 0 else f"{suffix}_reversal", event,
+                   -amount, reference=refund.id)]
 
 
 class _Poster:
@@ -465,12 +538,16 @@ class _Poster:
                             event.refund_id)
             book.take(event, refund)
             self.states[key] = "succeeded"
+            if refund.method is not RefundMethod.ORIGINAL_ROUTE:
+                return _credit(book, event, refund, refund.amount.minor)
             return _money_back(book, event, refund.amount.minor, EntryKind.REFUND, refund.id)
         if state != "succeeded":
             raise _fail(event, "refund_id", "reverses a refund that has not succeeded (or "
                         "was reversed already) in the events given", event.refund_id)
         book.take(event, refund)
         self.states[key] = "reversed"
+        if refund.method is not RefundMethod.ORIGINAL_ROUTE:
+            return _credit(book, event, refund, -refund.amount.minor)
         return _money_back(book, event, -refund.amount.minor, EntryKind.REVERSAL, refund.id)
 
     def drafts(self, event: Event) -> list[_Draft]:
@@ -483,7 +560,7 @@ class _Poster:
             if book.anchor is None:
                 book.anchor = event.at
             if isinstance(event, OrderCancelled) and book.paid:
-                left = book.payable - book.refunded
+                left = book.payable - book.refunded - book.credited
                 if left > 0:
                     return _money_back(book, event, left, EntryKind.REFUND, None)
         return []
@@ -525,7 +602,21 @@ def post(
     (by the buyer, or automatic on the deadline) or its cancellation; an
     entry settles on the local date of the later of its time and the anchor,
     plus :attr:`SettlementTerms.settlement_days`; ``None`` before the anchor
-    is among the events.
+    is among the events (reconciliation then holds it as an open item). With
+    a range of days, ``settles_on`` is the earliest date and ``settles_by``
+    the latest. Store credit and coupon compensation are dated the day they
+    are issued.
+
+    Refund methods: only the original route is expected on the platform's
+    statement; store credit and coupon compensation are posted as
+    ``STORE_CREDIT`` and ``COUPON_COMPENSATION`` entries with no fee, no
+    pro-rata parts, and ids ending ``store_credit`` or ``coupon_compensation``
+    (``..._reversal`` when reversed).
+
+    Subsidies: with :attr:`SubsidySettlement.IN_CHARGE` the sale and each
+    refund carry the platform-funded share in their amount, and no
+    ``PLATFORM_SUBSIDY`` entry is posted; the sale's components are then
+    goods, shipping, tax and merchant discount (they add up to its amount).
 
     Args:
         events: Events of order cases (whose case id is the order id) and of
@@ -561,6 +652,12 @@ def post(
             continue
         book = poster.books[draft.order_id]
         event = draft.event
+        if draft.kind.on_statement:
+            window = terms.settles_within(event.at, book.anchor)
+        else:  # booked to the merchant's own account when it happens
+            day = event.at.astimezone(terms.timezone).date()
+            window = (day, day)
+        settles_on, settles_by = (None, None) if window is None else window
         entries.append(LedgerEntry(
             id=f"{event.case_id}/{event.id}/{draft.suffix}",
             kind=draft.kind,
@@ -570,9 +667,10 @@ def post(
             order_id=draft.order_id,
             reference=draft.reference,
             fee_minor=draft.fee,
-            settles_on=terms.settles_on(event.at, book.anchor),
+            settles_on=settles_on,
             components=draft.components,
             source_event_id=event.id,
+            settles_by=settles_by if settles_by != settles_on else None,
         ))
     entries.sort(key=lambda entry: (entry.occurred_at, entry.id))
     return tuple(entries)

@@ -19,6 +19,7 @@ from refundcore.formats._common import (
     StatementFormatError,
 )
 from refundcore.formats.alipay import parse_alipay
+from refundcore.formats.alipay_account import parse_alipay_account
 from refundcore.formats.amazon import parse_amazon
 from refundcore.formats.ledger_csv import (
     LEDGER_COLUMNS,
@@ -27,7 +28,11 @@ from refundcore.formats.ledger_csv import (
     format_ledger_csv,
     parse_ledger_csv,
 )
-from refundcore.formats.shopify import parse_shopify_api, parse_shopify_csv
+from refundcore.formats.shopify import (
+    parse_shopify_api,
+    parse_shopify_csv,
+    parse_shopify_graphql,
+)
 from refundcore.formats.stripe import parse_stripe_api, parse_stripe_csv
 from refundcore.formats.wechatpay import parse_wechatpay, wechatpay_exact_fee
 
@@ -41,10 +46,12 @@ __all__ = [
     "StatementFormatError",
     "format_ledger_csv",
     "parse_alipay",
+    "parse_alipay_account",
     "parse_amazon",
     "parse_ledger_csv",
     "parse_shopify_api",
     "parse_shopify_csv",
+    "parse_shopify_graphql",
     "parse_stripe_api",
     "parse_stripe_csv",
     "parse_wechatpay",

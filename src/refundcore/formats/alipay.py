@@ -8,9 +8,11 @@ totals lines (``#交易合计``, ``#退款合计``) after the list.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any, Final
 
 from refundcore.formats._common import (
     CHINA,
@@ -25,6 +27,7 @@ from refundcore.formats._common import (
     optional_text,
     parse_money,
     parse_time,
+    pausing_gc,
     refuse_non_text,
     sequence_rows,
     strip_bom,
@@ -55,8 +58,9 @@ _REQUIRED: Final = ("支付宝交易号", "商户订单号", "业务类型", "�
 _KINDS: Final = {"交易": LineKind.CHARGE, "退款": LineKind.REFUND}
 
 
+@pausing_gc
 def parse_alipay(
-    data: str | Iterable[Sequence[str]],
+    data: str | IO[str] | Iterable[str] | Iterable[Sequence[str]],
     *,
     currency: str = "CNY",
     on_invalid: OnInvalid = "raise",
@@ -65,7 +69,8 @@ def parse_alipay(
 
     Args:
         data: The file as text (decode the GBK download with ``gb18030``),
-            or its rows already split into cells (a comment line is a row
+            a text file object or any iterable of its lines (read as they
+            come), or its rows already split into cells (a comment line is a row
             whose first cell starts with ``#``).
         currency: The account's currency; the file has no currency column.
         on_invalid: ``"raise"`` stops at the first bad row; ``"collect"``
@@ -99,16 +104,34 @@ def parse_alipay(
     return out.result()
 
 
-def _rows(data: object) -> Iterable[tuple[int, list[str]]]:
-    """Rows of cells; a comment line is one cell, whole (it may hold commas)."""
-    if not isinstance(data, str):
-        for line, cells in sequence_rows(data, _FMT):
-            if cells and cells[0].lstrip().startswith("#"):
-                yield line, [",".join(cells).strip()]
-            else:
-                yield line, cells
-        return
-    for number, text in enumerate(strip_bom(data).splitlines(), start=1):
+def _rows(data: object, fmt: str = _FMT) -> Iterator[tuple[int, list[str]]]:
+    """Rows of cells, streamed; a comment line is one cell, whole (it may hold commas)."""
+    lines: Iterable[str]
+    if isinstance(data, str):
+        lines = io.StringIO(data, newline="")
+    elif isinstance(data, io.TextIOBase):
+        lines = data
+    else:
+        refuse_non_text(data, fmt)
+        if not isinstance(data, Iterable):
+            yield from sequence_rows(data, fmt)  # refuses it, naming what it is
+            return
+        iterator = iter(data)
+        first = next(iterator, None)
+        if first is None:
+            return
+        rest = itertools.chain((first,), iterator)
+        if not isinstance(first, str):
+            for line, cells in sequence_rows(rest, fmt):
+                if cells and cells[0].lstrip().startswith("#"):
+                    yield line, [",".join(cells).strip()]
+                else:
+                    yield line, cells
+            return
+        lines = rest
+    for number, text in enumerate(lines, start=1):
+        text = strip_bom(text) if number == 1 else text
+        text = text.rstrip("\r\n")
         if text.lstrip().startswith("#"):
             yield number, [text.strip()]
         else:
@@ -116,70 +139,106 @@ def _rows(data: object) -> Iterable[tuple[int, list[str]]]:
                 cells = next(csv.reader([text], strict=True), [])
             except csv.Error as error:
                 raise StatementFormatError(
-                    f"not readable as CSV ({error})", format=_FMT, line=number, value=text
+                    f"not readable as CSV ({error})", format=fmt, line=number, value=text
                 ) from None
             yield number, cells
 
 
-class _State:
-    """Where the reader is in the file, and the running totals per 业务类型."""
+class _ListReader:
+    """What Alipay's CSV downloads share: comment lines around one marked detail list.
+
+    A subclass names its list's markers, the comment lines it knows and its
+    totals lines, and reads a detail row in ``_line``; ``comment`` hands the
+    totals lines to ``totals``.
+    """
+
+    start: re.Pattern[str]
+    end: re.Pattern[str]
+    known: tuple[str, ...]  # comment lines outside the list that carry nothing to check
+    totals_lines: tuple[str, ...]  # the prefixes of the totals lines
+    title: str  # the file's name, for an unknown comment line
+    required: tuple[str, ...]
+    trailing_commas = False  # whether comment lines come padded with commas
 
     def __init__(self, out: Collector, currency: str) -> None:
         self.out = out
         self.currency = currency
         self.header: Header | None = None
-        self.marked = False  # the 业务明细列表 start marker was seen
+        self.marked = False  # the detail list's start marker was seen
         self.ended = False
         self.last_line = 0
-        self.totals_seen: set[str] = set()
-        self.counts = {"交易": 0, "退款": 0}
         self.zero = Money.zero(currency)
-        self.received = {"交易": self.zero, "退款": self.zero}
-        self.discount = {"交易": self.zero, "退款": self.zero}
+        self.totals_seen: set[str] = set()
 
     def feed(self, line: int, cells: list[str]) -> None:
         self.last_line = line
         if is_blank(cells):
             return
         if cells[0].startswith("#"):
-            self.comment(line, cells[0])
+            self.comment(line, cells[0].rstrip(",") if self.trailing_commas else cells[0])
         elif self.ended:
             self.out.fail("a row after the end of the detail list", line=line, value=cells[0])
         elif self.header is None:
             names = [cell.strip().replace("(", "（").replace(")", "）") for cell in cells]
-            self.header = Header(names, line=line, fmt=_FMT, required=_REQUIRED)
+            self.header = Header(names, line=line, fmt=_FMT, required=self.required)
         else:
             self.detail(self.header, line, cells)
 
     def comment(self, line: int, text: str) -> None:
-        if text.startswith(_SUMMARY_FILE):
-            self.out.fail("this is the 业务汇总 (summary) file, not the 业务明细 (detail) file",
-                          line=line, value=text)
-        if _START.fullmatch(text):
+        if self.start.fullmatch(text):
             if self.marked or self.header is not None:
                 self.out.fail("a second detail-list start marker", line=line, value=text)
             self.marked = True
-        elif _END.fullmatch(text):
+        elif self.end.fullmatch(text):
             if self.header is None or self.ended:
                 self.out.fail("a detail-list end marker without a list", line=line, value=text)
             self.ended = True
         elif self.header is not None and not self.ended:
             self.out.fail("a comment line inside the detail list", line=line, value=text)
-        elif text.startswith(("#交易合计", "#退款合计")):
+        elif text.startswith(self.totals_lines):
             self.totals(line, text)
-        elif not text.startswith(_COMMENTS):
-            self.out.fail("an unknown comment line (is this the 业务明细 file?)", line=line,
-                          value=text)
+        elif not text.startswith(self.known):
+            self.out.fail(f"an unknown comment line (is this the {self.title} file?)",
+                          line=line, value=text)
 
     def detail(self, header: Header, line: int, cells: list[str]) -> None:
         raw: tuple[Any, ...] = tuple(cells)
         try:
             row = {column: cell.strip() for column, cell in header.read(cells, line).items()}
-        except StatementFormatError as error:
+        except StatementFormatError as error:  # the row's width
             self.out.reject(error, raw)
             return
         raw = tuple(row.items())
         self.out.attempt(line, raw, self._line, row, line, raw)
+
+    def _line(self, row: dict[str, str], line: int, raw: tuple[Any, ...]) -> None:
+        raise NotImplementedError
+
+    def totals(self, line: int, text: str) -> None:
+        raise NotImplementedError
+
+
+class _State(_ListReader):
+    """Where the reader is in the 业务明细 file, and the running totals per 业务类型."""
+
+    start = _START
+    end = _END
+    known = _COMMENTS
+    totals_lines = ("#交易合计", "#退款合计")
+    title = "业务明细"
+    required = _REQUIRED
+
+    def __init__(self, out: Collector, currency: str) -> None:
+        super().__init__(out, currency)
+        self.counts = {"交易": 0, "退款": 0}
+        self.received = {"交易": self.zero, "退款": self.zero}
+        self.discount = {"交易": self.zero, "退款": self.zero}
+
+    def comment(self, line: int, text: str) -> None:
+        if text.startswith(_SUMMARY_FILE):
+            self.out.fail("this is the 业务汇总 (summary) file, not the 业务明细 (detail) file",
+                          line=line, value=text)
+        super().comment(line, text)
 
     def _amount(self, row: dict[str, str], column: str, line: int) -> Money:
         if column not in row or (column != _RECEIVED and not row[column]):

@@ -9,7 +9,8 @@ The columns are the entry's fields, amounts in **major** units::
 ``id``, ``kind``, ``amount``, ``currency`` and ``occurred_at`` are required;
 every other column may be left out of the header, and an empty cell means
 none (a fee of zero). ``component_<name>`` columns (``component_goods``,
-``component_platform_subsidy``, ...) give an entry's components. Columns may
+``component_platform_subsidy``, ...) give an entry's components, and
+``settles_by`` the last date of its settlement window. Columns may
 come in any order; an unknown or repeated column is refused, so that a typo
 never drops data silently. Amounts go through :class:`~refundcore.money.Money`
 (never a float) and may have no more decimal places than the currency;
@@ -68,6 +69,7 @@ LEDGER_COLUMNS: Final = (
     "settles_on",
     "payout_reference",
     "source_event_id",
+    "settles_by",
     *(f"component_{c.value}" for c in Component),
 )
 _REQUIRED: Final = LEDGER_COLUMNS[:5]
@@ -266,6 +268,11 @@ def _entry(row: Mapping[str, str], line: int) -> LedgerEntry:
     occurred_at = _time(_required(row, "occurred_at", line), line, "occurred_at")
     settles_text = _text(row, "settles_on")
     settles_on = None if settles_text is None else _date(settles_text, line, "settles_on")
+    by_text = _text(row, "settles_by")
+    settles_by = None if by_text is None else _date(by_text, line, "settles_by")
+    if settles_by is not None and (settles_on is None or settles_by < settles_on):
+        raise LedgerFormatError("must be a date on or after settles_on", line=line,
+                                column="settles_by", value=by_text)
     return LedgerEntry.of(
         id=ident,
         kind=kind,
@@ -278,6 +285,7 @@ def _entry(row: Mapping[str, str], line: int) -> LedgerEntry:
         settles_on=settles_on,
         payout_reference=_text(row, "payout_reference"),
         source_event_id=_text(row, "source_event_id"),
+        settles_by=settles_by,
     )
 
 
@@ -288,8 +296,9 @@ def _amount(minor: int, currency: str) -> str:
 def format_ledger_csv(entries: Iterable[LedgerEntry]) -> str:
     """Write entries as a ledger CSV (RFC 4180: CRLF line ends), for :func:`parse_ledger_csv`.
 
-    The header has the eleven base columns and a ``component_<name>`` column
-    for each component some entry has. Components are written per column, so
+    The header has the eleven base columns, ``settles_by`` when some entry
+    settles within a window, and a ``component_<name>`` column for each
+    component some entry has. Components are written per column, so
     they read back in :class:`~refundcore.ledger.Component` order.
 
     >>> from datetime import datetime, timezone
@@ -310,7 +319,9 @@ def format_ledger_csv(entries: Iterable[LedgerEntry]) -> str:
                 f"item {position} is not a LedgerEntry", value=type(entry).__name__
             )
     used = {component for entry in items for component, _ in entry.components}
-    columns = [c for c in LEDGER_COLUMNS if c not in _COMPONENTS or _COMPONENTS[c] in used]
+    windows = any(entry.settles_by is not None for entry in items)
+    columns = [c for c in LEDGER_COLUMNS if (c not in _COMPONENTS or _COMPONENTS[c] in used)
+               and (c != "settles_by" or windows)]
     buffer = io.StringIO()
     # CRLF, so that the writer quotes a cell holding a lone CR as well as one holding LF.
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -329,6 +340,7 @@ def format_ledger_csv(entries: Iterable[LedgerEntry]) -> str:
             "settles_on": "" if entry.settles_on is None else entry.settles_on.isoformat(),
             "payout_reference": entry.payout_reference or "",
             "source_event_id": entry.source_event_id or "",
+            "settles_by": "" if entry.settles_by is None else entry.settles_by.isoformat(),
         }
         for column, component in _COMPONENTS.items():
             if component in parts:

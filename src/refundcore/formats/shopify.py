@@ -1,4 +1,4 @@
-"""Shopify Payments balance transactions: the REST objects and the "Export transactions" CSV."""
+"""Shopify Payments balance transactions: REST objects, GraphQL nodes, the export CSV."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from refundcore.formats._common import (
     parse_date,
     parse_money,
     parse_time,
+    pausing_gc,
     read_rows,
     refuse_non_text,
 )
 from refundcore.money import Money
 from refundcore.reconcile import LineKind, StatementLine
 
-__all__ = ["parse_shopify_api", "parse_shopify_csv"]
+__all__ = ["parse_shopify_api", "parse_shopify_csv", "parse_shopify_graphql"]
 
 _FMT: Final = "shopify"
 _KINDS: Final = {
@@ -61,6 +62,7 @@ def _check_net(out: Collector, gross: Money, fee: Money, net: Money, *, line: in
                         line=line, column=column, value=value)
 
 
+@pausing_gc
 def parse_shopify_csv(
     data: str | Iterable[Sequence[str]] | Iterable[Mapping[str, str]],
     *,
@@ -144,6 +146,7 @@ def _csv_line(out: Collector, row: dict[str, str], line: int) -> StatementLine:
     )
 
 
+@pausing_gc
 def parse_shopify_api(
     objects: Iterable[Mapping[str, Any]] | Mapping[str, Any],
     *,
@@ -246,4 +249,195 @@ def _api_line(out: Collector, item: Mapping[str, Any], line: int) -> StatementLi
         payout_reference=_id_text(out, item, "payout_id", line),
         raw_type=type_.strip(),
         raw=freeze(item),
+    )
+
+
+@pausing_gc
+def parse_shopify_graphql(
+    response: Mapping[str, Any] | Iterable[Mapping[str, Any]],
+    *,
+    on_invalid: OnInvalid = "raise",
+) -> ParseResult:
+    """Read Shopify Payments balance transactions and payouts from the GraphQL Admin API.
+
+    Args:
+        response: A response of a ``shopifyPaymentsAccount`` query (``{"data":
+            {"shopifyPaymentsAccount": {"balanceTransactions": ..., "payouts":
+            ...}}}``), the ``shopifyPaymentsAccount`` object, one connection
+            (``{"edges": [{"node": ...}]}`` or ``{"nodes": [...]}``), or the
+            nodes themselves; pages you fetched may be concatenated as nodes.
+        on_invalid: ``"raise"`` stops at the first bad node; ``"collect"``
+            returns the good lines and the bad nodes with their reasons.
+
+    A ``ShopifyPaymentsBalanceTransaction`` node (it has ``transactionDate``)
+    becomes a line like a REST object: ``type`` (``CHARGE``, ``REFUND``,
+    ``ADJUSTMENT``, ...) gives the kind, ``amount``/``fee``/``net`` are
+    ``MoneyV2`` (``{"amount": "45.00", "currencyCode": "USD"}``, one
+    currency), ``transactionDate`` the time, ``sourceOrderTransactionId``
+    (else ``sourceId``) the reference, and the numeric tails of
+    ``associatedOrder.id`` and ``associatedPayout.id`` the order id and the
+    payout reference (as the REST API gives them). A ``ShopifyPaymentsPayout``
+    node (it has ``issuedAt``) is a ``PAYOUT`` line of ``-net`` for a
+    ``DEPOSIT`` (money leaving the balance for the bank; ``+net`` for a
+    ``WITHDRAWAL``), settled on its ``issuedAt`` date, its own id's tail as
+    payout reference. A line's id is the node's ``id`` (a ``gid://`` URI);
+    a "line" number in errors is the node's 1-based position.
+
+    Raises:
+        StatementFormatError: naming the node's position, the key and the value.
+    """
+    refuse_non_text(response, _FMT)
+    out = Collector(_FMT, on_invalid)
+    nodes = _graphql_nodes(out, response)
+    for number, node in enumerate(nodes, start=1):
+        if not isinstance(node, Mapping):
+            out.reject(out.error("a node must be a dict", line=number, value=node))
+            continue
+        raw = freeze(node)
+        built = out.attempt(number, raw, _graphql_line, out, node, number)
+        if built is not None:
+            out.add(built, at=number, column="id", raw=raw)
+    return out.result()
+
+
+def _graphql_nodes(out: Collector, response: object) -> list[Any]:
+    """The nodes of a response, account object, connection or list, in order."""
+    if isinstance(response, Mapping):
+        if "data" in response:
+            data = response["data"]
+            account = data.get("shopifyPaymentsAccount") if isinstance(data, Mapping) else None
+            if not isinstance(account, Mapping):
+                out.fail("the response has no data.shopifyPaymentsAccount object",
+                         column="shopifyPaymentsAccount", value=account)
+            response = account
+        assert isinstance(response, Mapping)
+        if "edges" in response or "nodes" in response:
+            return _connection(out, response, "connection")
+        found = [key for key in ("balanceTransactions", "payouts") if key in response]
+        if not found:
+            out.fail("expected balanceTransactions or payouts (or a connection's edges/nodes)",
+                     value=tuple(response))
+        nodes: list[Any] = []
+        for key in found:
+            connection = response[key]
+            if not isinstance(connection, Mapping):
+                out.fail("must be a connection with edges or nodes", column=key,
+                         value=connection)
+            nodes += _connection(out, connection, key)
+        return nodes
+    if isinstance(response, Iterable) and not isinstance(response, str):
+        return list(response)
+    return out.fail("expected a GraphQL response, a connection or nodes",
+                    value=type(response).__name__)
+
+
+def _connection(out: Collector, connection: Mapping[str, Any], name: str) -> list[Any]:
+    if "nodes" in connection:
+        nodes = connection["nodes"]
+        if not isinstance(nodes, list):
+            out.fail("nodes must be a list", column=f"{name}.nodes", value=nodes)
+        return nodes
+    edges = connection.get("edges")
+    if not isinstance(edges, list):
+        out.fail("edges must be a list", column=f"{name}.edges", value=edges)
+    return [edge.get("node") if isinstance(edge, Mapping) else edge for edge in edges]
+
+
+def _gid_tail(out: Collector, value: object, line: int, key: str) -> str | None:
+    """The numeric id at the end of a ``gid://shopify/Kind/123`` URI (``None`` if absent)."""
+    if value is None:
+        return None
+    if type(value) is str and value.startswith("gid://") and value.rsplit("/", 1)[-1].isdigit():
+        return value.rsplit("/", 1)[-1]
+    raise out.error("must be a gid://shopify/... id", line=line, column=key, value=value)
+
+
+def _money_v2(out: Collector, node: Mapping[str, Any], key: str, line: int,
+              currency: str | None) -> Money:
+    value = node.get(key)
+    if not isinstance(value, Mapping):
+        raise out.error("must be a MoneyV2 object {amount, currencyCode}", line=line,
+                        column=key, value=value)
+    code = value.get("currencyCode")
+    if type(code) is not str:
+        raise out.error("must be a currency code", line=line, column=f"{key}.currencyCode",
+                        value=code)
+    code = check_currency(code.upper(), fmt=_FMT, line=line, column=f"{key}.currencyCode")
+    if currency is not None and code != currency:
+        raise out.error(f"a second currency (amount is in {currency})", line=line,
+                        column=f"{key}.currencyCode", value=code)
+    amount = value.get("amount")
+    if isinstance(amount, Decimal) and amount.is_finite():
+        amount = str(amount)
+    if type(amount) is not str:
+        raise out.error("must be a decimal string like '45.00' (a float is not exact)",
+                        line=line, column=f"{key}.amount", value=amount)
+    return parse_money(amount, code, fmt=_FMT, line=line, column=f"{key}.amount")
+
+
+def _graphql_line(out: Collector, node: Mapping[str, Any], line: int) -> StatementLine:
+    ident = node.get("id")
+    if type(ident) is not str or not ident.strip():
+        raise out.error("the node has no id", line=line, column="id", value=ident)
+    if "issuedAt" in node:
+        return _graphql_payout(out, node, ident, line)
+    gross = _money_v2(out, node, "amount", line, None)
+    fee = _money_v2(out, node, "fee", line, gross.currency)
+    net = _money_v2(out, node, "net", line, gross.currency)
+    _check_net(out, gross, fee, net, line=line, column="net", value=node.get("net"))
+    type_ = node.get("type")
+    if type(type_) is not str or not type_.strip():
+        raise out.error("must be a non-blank str", line=line, column="type", value=type_)
+    when = node.get("transactionDate")
+    if type(when) is not str:
+        raise out.error("must be an ISO 8601 time string", line=line, column="transactionDate",
+                        value=when)
+    reference = (_id_text(out, node, "sourceOrderTransactionId", line)
+                 or _id_text(out, node, "sourceId", line))
+    order, payout = node.get("associatedOrder"), node.get("associatedPayout")
+    return StatementLine(
+        id=ident.strip(),
+        kind=_kind(type_),
+        gross_minor=gross.minor,
+        currency=gross.currency,
+        occurred_at=parse_time(when, patterns=(ISO,), fmt=_FMT, line=line,
+                               column="transactionDate", expected="2026-10-01T14:12:31Z"),
+        reference=reference,
+        order_id=_gid_tail(out, order.get("id") if isinstance(order, Mapping) else order,
+                           line, "associatedOrder.id"),
+        fee_minor=fee.minor,
+        net_minor=net.minor,
+        payout_reference=_gid_tail(out, payout.get("id") if isinstance(payout, Mapping)
+                                   else payout, line, "associatedPayout.id"),
+        raw_type=type_.strip(),
+        raw=freeze(node),
+    )
+
+
+def _graphql_payout(out: Collector, node: Mapping[str, Any], ident: str,
+                    line: int) -> StatementLine:
+    net = _money_v2(out, node, "net", line, None)
+    direction = node.get("transactionType", "DEPOSIT")
+    if direction not in ("DEPOSIT", "WITHDRAWAL"):
+        raise out.error("must be DEPOSIT or WITHDRAWAL", line=line, column="transactionType",
+                        value=direction)
+    issued = node.get("issuedAt")
+    if type(issued) is not str:
+        raise out.error("must be an ISO 8601 time string", line=line, column="issuedAt",
+                        value=issued)
+    when = parse_time(issued, patterns=(ISO,), fmt=_FMT, line=line, column="issuedAt",
+                      expected="2026-10-05T00:00:00Z")
+    gross = -net if direction == "DEPOSIT" else net
+    tail = _gid_tail(out, ident, line, "id")
+    return StatementLine(
+        id=ident.strip(),
+        kind=LineKind.PAYOUT,
+        gross_minor=gross.minor,
+        currency=net.currency,
+        occurred_at=when,
+        reference=tail,
+        settled_on=when.date(),
+        payout_reference=tail,
+        raw_type=f"payout:{direction}",
+        raw=freeze(node),
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timezone
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from refundcore.formats._common import (
     ISO,
     LOCAL,
+    LOCAL_MINUTES,
     Collector,
     Header,
     OnInvalid,
@@ -21,6 +22,7 @@ from refundcore.formats._common import (
     optional_text,
     parse_money,
     parse_time,
+    pausing_gc,
     read_rows,
     refuse_non_text,
 )
@@ -53,11 +55,27 @@ _TYPES: Final = {
     "payout": LineKind.PAYOUT,
     "payout_cancel": LineKind.PAYOUT,
     "payout_failure": LineKind.PAYOUT,
+    "transfer": LineKind.PAYOUT,  # a payout to the bank, in exports from before 2017
     "stripe_fee": LineKind.FEE,
     "application_fee": LineKind.FEE,
     "stripe_fx_fee": LineKind.FEE,
     "tax_fee": LineKind.FEE,
 }
+#: The Dashboard's Balance export (Balance > Export): its column -> the itemized report's name.
+_DASHBOARD: Final = {
+    "id": "balance_transaction_id",
+    "Type": "type",
+    "Source": "source_id",
+    "Amount": "gross",
+    "Fee": "fee",
+    "Net": "net",
+    "Currency": "currency",
+    "Created (UTC)": "created_utc",
+    "Available On (UTC)": "available_on_utc",
+    "Transfer": "automatic_payout_id",
+}
+_DASHBOARD_NAMES: Final = {name: column for column, name in _DASHBOARD.items()}
+_DASHBOARD_REQUIRED: Final = ("id", "Type", "Amount", "Fee", "Net", "Currency", "Created (UTC)")
 _CSV_REQUIRED: Final = (
     "balance_transaction_id", "created_utc", "currency", "gross", "fee", "net",
     "reporting_category",
@@ -71,6 +89,7 @@ def _kind(category: str | None, type_: str | None) -> tuple[LineKind, str]:
     return _TYPES.get(type_, LineKind.OTHER), type_
 
 
+@pausing_gc
 def parse_stripe_api(
     objects: Iterable[Mapping[str, Any]] | Mapping[str, Any],
     *,
@@ -188,19 +207,26 @@ def _api_line(
     )
 
 
+@pausing_gc
 def parse_stripe_csv(
-    data: str | Iterable[Sequence[str]] | Iterable[Mapping[str, str]],
+    data: str | IO[str] | Iterable[str] | Iterable[Sequence[str]] | Iterable[Mapping[str, str]],
     *,
     on_invalid: OnInvalid = "raise",
 ) -> ParseResult:
     """Read a Stripe itemized balance-change CSV report into statement lines.
 
     Args:
-        data: The report as text, its rows already split into cells (header
+        data: The report as text, a text file object or any iterable of its
+            lines (read as they come), its rows already split into cells (header
             first), or its rows as dicts (``csv.DictReader``; line numbers
             then count the header as line 1).
         on_invalid: ``"raise"`` stops at the first bad row; ``"collect"``
             returns the good lines and the bad rows with their reasons.
+
+    The Dashboard's Balance export (``id,Type,Source,Amount,Fee,Net,Currency,
+    Created (UTC),...``, times to the minute) is read too: ``Type`` gives
+    the kind as the API's ``type`` does, ``Source`` the reference,
+    ``Transfer`` the payout; errors and ``raw`` use its own column names.
 
     Amounts are in major units with ``.`` as the decimal mark (the report's
     default; a ``decimal_separator=","`` report is refused cell by cell).
@@ -219,7 +245,10 @@ def parse_stripe_csv(
         if is_blank(cells):
             continue
         if header is None:
-            header = Header(cells, line=line, fmt=_FMT, required=_CSV_REQUIRED)
+            dashboard = "Created (UTC)" in (cell.strip() for cell in cells)
+            header = Header(cells, line=line, fmt=_FMT,
+                            required=_DASHBOARD_REQUIRED if dashboard else _CSV_REQUIRED)
+            id_column = "id" if dashboard else "balance_transaction_id"
             continue
         raw: tuple[Any, ...] = tuple(cells)
         try:
@@ -228,52 +257,66 @@ def parse_stripe_csv(
             out.reject(error, raw)
             continue
         raw = tuple(row.items())
-        built = out.attempt(line, raw, _csv_line, out, row, line)
+        named = {_DASHBOARD.get(k, k): v for k, v in row.items()} if dashboard else row
+        names = _DASHBOARD_NAMES if dashboard else {}
+        built = out.attempt(line, raw, _csv_line, out, named, line, names, raw)
         if built is not None:
-            out.add(built, at=line, column="balance_transaction_id", raw=raw)
+            out.add(built, at=line, column=id_column, raw=raw)
     if header is None:
         out.fail("no header row: the report is empty")
     return out.result()
 
 
-def _csv_line(out: Collector, row: dict[str, str], line: int) -> StatementLine:
+def _csv_line(
+    out: Collector, row: dict[str, str], line: int, names: Mapping[str, str],
+    raw: tuple[Any, ...],
+) -> StatementLine:
+    """One itemized-report row as a line; ``names`` maps back to a Dashboard export's columns."""
+    dashboard = bool(names)
+
+    def column(name: str) -> str:  # the file's own name, for errors
+        return names.get(name, name)
+
     currency = check_currency(row["currency"].strip().upper(), fmt=_FMT, line=line,
-                              column="currency")
+                              column=column("currency"))
     amounts = [
-        parse_money(row[c], currency, fmt=_FMT, line=line, column=c)
+        parse_money(row[c], currency, fmt=_FMT, line=line, column=column(c))
         for c in ("gross", "fee", "net")
     ]
     gross, fee, net = amounts
     if net != gross - fee:
         raise out.error(f"net must equal gross - fee ({gross.amount} - {fee.amount})",
-                        line=line, column="net", value=row["net"])
-    category = row["reporting_category"].strip()
+                        line=line, column=column("net"), value=row["net"])
+    category_column = "type" if dashboard else "reporting_category"
+    category = row[category_column].strip()
     if not category:
-        raise out.error("reporting_category is blank", line=line, column="reporting_category",
-                        value=row["reporting_category"])
-    kind, raw_type = _kind(category, None)
+        raise out.error(f"{column(category_column)} is blank", line=line,
+                        column=column(category_column), value=row[category_column])
+    kind, raw_type = _kind(None, category) if dashboard else _kind(category, None)
+    times = (LOCAL, LOCAL_MINUTES, ISO)
     available = optional_text(row.get("available_on_utc"))
     settled = None if available is None else parse_time(
-        available, patterns=(LOCAL, ISO), tz=timezone.utc, fmt=_FMT, line=line,
-        column="available_on_utc", expected="2026-10-03 00:00:00",
+        available, patterns=times, tz=timezone.utc, fmt=_FMT, line=line,
+        column=column("available_on_utc"), expected="2026-10-03 00:00:00",
     ).date()
     ident = optional_text(row["balance_transaction_id"])
     if ident is None:
-        raise out.error("balance_transaction_id is blank", line=line,
-                        column="balance_transaction_id", value=row["balance_transaction_id"])
+        raise out.error(f"{column('balance_transaction_id')} is blank", line=line,
+                        column=column("balance_transaction_id"),
+                        value=row["balance_transaction_id"])
     return StatementLine(
         id=ident,
         kind=kind,
         gross_minor=gross.minor,
         currency=currency,
-        occurred_at=parse_time(row["created_utc"], patterns=(LOCAL, ISO), tz=timezone.utc,
-                               fmt=_FMT,
-                               line=line, column="created_utc", expected="2026-10-01 14:03:11"),
+        occurred_at=parse_time(row["created_utc"], patterns=times, tz=timezone.utc, fmt=_FMT,
+                               line=line, column=column("created_utc"),
+                               expected="2026-10-01 14:03:11"),
         reference=optional_text(row.get("source_id")) or ident,
         fee_minor=fee.minor,
         net_minor=net.minor,
         settled_on=settled,
         payout_reference=optional_text(row.get("automatic_payout_id")),
         raw_type=raw_type,
-        raw=tuple(row.items()),
+        raw=raw,
     )

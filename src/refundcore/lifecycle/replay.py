@@ -20,6 +20,7 @@ import attrs
 from refundcore.errors import (
     ConflictingEvent,
     EventOutOfOrder,
+    InvalidArgument,
     InvalidRecord,
     InvalidTransition,
     RefundcoreError,
@@ -267,8 +268,11 @@ def replay_many(events: Iterable[Event], *, deadlines: Deadlines | None = None) 
         Each case's state and history, and the refused events.
 
     Raises:
-        TypeError: an event that is not a return case's (an order's event).
+        InvalidArgument: something that is not an event (``None``), or an
+            event that is not a return case's (an order's event); also a
+            ``TypeError``.
     """
+    events = _events_only(events)
     chosen = Deadlines() if deadlines is None else deadlines
     runs: dict[str, _Run] = {}
     rejected: list[Rejection] = []
@@ -304,7 +308,15 @@ def _name(fact: Event) -> str:
         return _DEADLINE_EVENTS[fact.deadline]  # type: ignore[attr-defined]
     if kind is Requested:
         return "request"
-    raise TypeError(f"not an event of a return case: {fact!r}")
+    raise InvalidArgument("not an event of a return case", value=fact, field="events")
+
+
+def _events_only(events: Iterable[object]) -> Iterator[Event]:
+    """``events``, refusing anything that is not an event before it is looked at."""
+    for index, fact in enumerate(events):
+        if not isinstance(fact, Event):
+            raise InvalidArgument(f"item {index} is not an event", value=fact, field="events")
+        yield fact
 
 
 def _wrong_case(case_id: str, fact: Event) -> InvalidRecord:

@@ -47,8 +47,8 @@ from refundcore.domain import (
     ReturnRequest,
     TaxMode,
 )
-from refundcore.errors import CurrencyMismatch, InvalidAmount, InvalidRecord
-from refundcore.money import Money, Rounding
+from refundcore.errors import CurrencyMismatch, InvalidAmount, InvalidArgument, InvalidRecord
+from refundcore.money import Money, Rounding, _exact_rate
 
 __all__ = [
     "Component",
@@ -335,20 +335,7 @@ def _amount_option(value: object, currency: str, field: str) -> Money:
 
 
 def _rate_option(value: object, field: str) -> Fraction:
-    if isinstance(value, Fraction):
-        rate = value
-    elif isinstance(value, (str, Decimal, int)) and not isinstance(value, bool):
-        try:
-            rate = Fraction(Decimal(value) if isinstance(value, str) else value)
-        except ArithmeticError:
-            raise InvalidAmount(f"{field} must be a plain number from 0 to 1", value=value,
-                                field=field) from None
-    else:
-        raise InvalidAmount(f"{field} must be a str, Decimal, int or Fraction (never a float)",
-                            value=value, field=field)
-    if not 0 <= rate <= 1:
-        raise InvalidAmount(f"{field} must be from 0 to 1", value=value, field=field)
-    return rate
+    return _exact_rate(value, field=field)
 
 
 def _percent(rate: Fraction) -> str:
@@ -420,14 +407,16 @@ def _request_lines(
 ) -> tuple[tuple[ReturnLine, ...], Reason, ReturnKind, str | None]:
     if isinstance(lines, ReturnRequest):
         if reason is not None or kind is not None:
-            raise TypeError("reason and kind come from the request; do not pass them too")
+            raise InvalidArgument("reason and kind come from the request; do not pass them too",
+                                  field="reason")
         order.check_return(lines)
         return lines.lines, lines.reason, lines.kind, lines.id
     if not isinstance(reason, Reason):
-        raise TypeError(f"quoting bare lines needs reason=Reason..., got {reason!r}")
+        raise InvalidArgument("quoting bare lines needs reason=Reason...", value=reason,
+                              field="reason")
     kind = ReturnKind.RETURN_AND_REFUND if kind is None else kind
     if not isinstance(kind, ReturnKind):
-        raise TypeError(f"kind must be a ReturnKind, got {kind!r}")
+        raise InvalidArgument("kind must be a ReturnKind", value=kind, field="kind")
     items = tuple(lines)
     seen: set[str] = set()
     known = {line.id for line in order.lines}
@@ -509,7 +498,7 @@ def quote_refund(
         InvalidRecord: lines not on the order, asked twice, or more units
             than are still unrefunded; an inspection of a line not asked or
             accepting more than asked; a discount more than its lines carry.
-        TypeError: bare lines without a reason; a request with reason or kind.
+        InvalidArgument: (a TypeError) bare lines without a reason; a request with reason or kind.
         InvalidAmount: a negative or float fee or rate.
     """
     items, reason, kind, return_id = _request_lines(order, lines, reason, kind)

@@ -8,23 +8,32 @@ always with every reason. The defaults:
 * a rule that fails with ``Outcome.REJECT`` rejects (an out-of-window request
   is rejected with the date its window closed);
 * a watch-listed buyer always goes to review;
+* a request that came in through one of ``review_channels`` (none by
+  default) goes to review;
 * disputed reasons (not as described, quality defect, missing parts, wrong
   item, other) go to review;
 * a refund-only request before anything has shipped is approved;
-* a request refunding at most ``auto_approve_up_to`` (200 major units) from
-  a buyer scoring below ``low_risk_below`` (30) is approved;
+* a request refunding at most ``auto_approve_up_to`` (200 major units), or
+  the limit ``channel_limits`` sets for the request's channel, from a buyer
+  scoring below ``low_risk_below`` (30) is approved;
 * anything else goes to review.
+
+A :class:`ReviewReport` renders itself for a person: :meth:`ReviewReport.to_text`
+(aligned plain text, labels in English and Chinese) and
+:meth:`ReviewReport.to_html` (a small escaped table, also shown in notebooks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 
 import attrs
 
 from refundcore.domain import (
+    Channel,
     Inspection,
     Order,
     Reason,
@@ -34,8 +43,9 @@ from refundcore.domain import (
     ReturnLine,
     ReturnRequest,
 )
-from refundcore.errors import InvalidRecord
-from refundcore.money import Money, Rounding
+from refundcore.errors import InvalidAmount, InvalidRecord
+from refundcore.money import Money, Rounding, _to_decimal
+from refundcore.policy import _report as render
 from refundcore.policy.eligibility import Facts, Finding, Outcome, Rule, check_all, default_rules
 from refundcore.policy.facts import Fulfilment, History, OrderState, PastRefund
 from refundcore.policy.quote import (
@@ -70,6 +80,7 @@ class ReviewReport:
         request_id: The request.
         reason: The buyer's reason.
         kind: What the buyer asks for.
+        channel: Where the request came in.
         order_state: Not shipped, in transit or delivered.
         carrier: The outbound carrier, if shipped.
         tracking_number: Its tracking number, if shipped.
@@ -83,6 +94,7 @@ class ReviewReport:
         risk: The buyer's risk profile.
         evidence: What the buyer supplied.
         findings: Every rule's finding.
+        note: The buyer's own words.
     """
 
     order_id: str
@@ -90,6 +102,7 @@ class ReviewReport:
     request_id: str
     reason: Reason
     kind: ReturnKind
+    channel: Channel = Channel.PLATFORM
     order_state: OrderState
     carrier: str | None
     tracking_number: str | None
@@ -103,6 +116,24 @@ class ReviewReport:
     risk: RiskProfile
     evidence: tuple[str, ...]
     findings: tuple[Finding, ...]
+    note: str = ""
+
+    def to_text(self) -> str:
+        """Every field as aligned plain text, labels in English and Chinese.
+
+        Wide (CJK) characters count as two columns, so the values line up in
+        a terminal; a field with several values (refunds, signals, evidence,
+        findings) takes one line each; an unknown field shows ``—``.
+        """
+        return render.to_text(self)
+
+    def to_html(self) -> str:
+        """Every field as a small self-contained HTML table; every text is escaped."""
+        return render.to_html(self)
+
+    def _repr_html_(self) -> str:
+        """The HTML table, for notebooks."""
+        return self.to_html()
 
 
 @attrs.frozen(kw_only=True)
@@ -134,14 +165,13 @@ class Decision:
 
 
 def _major(value: object, field: str) -> Decimal:
-    if isinstance(value, Decimal) and value.is_finite() and value >= 0:
-        return value
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
+    if isinstance(value, (Decimal, str, int)) and not isinstance(value, bool):
         try:
-            number = Decimal(value)
-        except ArithmeticError:
+            # Money's own reading: plain ASCII digits, finite, bounded.
+            number = _to_decimal(value, field)
+        except InvalidAmount:
             number = Decimal(-1)
-        if number.is_finite() and number >= 0:
+        if number >= 0:
             return number
     raise InvalidRecord(f"{field} must be a non-negative amount in major units (str, Decimal "
                         "or int)", value=value, record="ReturnPolicy", field=field)
@@ -149,6 +179,18 @@ def _major(value: object, field: str) -> Decimal:
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
     return tuple(value)
+
+
+_NO_LIMITS: Mapping[Channel, Decimal | str | int] = MappingProxyType({})
+
+
+def _frozen_limits(
+    value: Mapping[Channel, Decimal | str | int],
+) -> Mapping[Channel, Decimal | str | int]:
+    """A read-only copy, so that the frozen policy cannot change under its caller."""
+    if not isinstance(value, Mapping):
+        return value  # the policy's own check names it
+    return MappingProxyType(dict(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -173,6 +215,14 @@ class ReturnPolicy:
             or all to stored balance or as a coupon.
         fallback: Where what the original route cannot take goes: stored
             balance (default) or a coupon.
+        review_channels: Channels whose requests always go to a person
+            (none by default); for example
+            ``frozenset({Channel.CUSTOMER_SERVICE})`` when requests keyed in
+            by staff on a buyer's behalf must be checked by a second person.
+        channel_limits: Auto-approval limits for particular channels, in
+            major units, in place of ``auto_approve_up_to`` (none by
+            default); for example ``{Channel.MINI_PROGRAM: "100"}`` where the
+            shop's own mini-program has no platform arbitration behind it.
     """
 
     rules: tuple[Rule, ...] = attrs.field(factory=default_rules, converter=_rules)
@@ -184,6 +234,9 @@ class ReturnPolicy:
     restocking_rate: RateOption = 0
     refund_to: RefundMethod = RefundMethod.ORIGINAL_ROUTE
     fallback: RefundMethod = RefundMethod.BALANCE
+    review_channels: frozenset[Channel] = frozenset()
+    channel_limits: Mapping[Channel, Decimal | str | int] = attrs.field(
+        factory=lambda: _NO_LIMITS, converter=_frozen_limits)
 
     def __attrs_post_init__(self) -> None:
         for rule in self.rules:
@@ -214,6 +267,19 @@ class ReturnPolicy:
                 isinstance(reason, Reason) for reason in self.review_reasons):
             raise InvalidRecord("must be a frozenset of Reason", value=self.review_reasons,
                                 record="ReturnPolicy", field="review_reasons")
+        if not isinstance(self.review_channels, frozenset) or not all(
+                isinstance(channel, Channel) for channel in self.review_channels):
+            raise InvalidRecord("must be a frozenset of Channel", value=self.review_channels,
+                                record="ReturnPolicy", field="review_channels")
+        if not isinstance(self.channel_limits, Mapping):
+            raise InvalidRecord("must map Channel to an amount in major units",
+                                value=self.channel_limits, record="ReturnPolicy",
+                                field="channel_limits")
+        for channel, limit in self.channel_limits.items():
+            if not isinstance(channel, Channel):
+                raise InvalidRecord("keys must be Channel members", value=channel,
+                                    record="ReturnPolicy", field="channel_limits")
+            _major(limit, "channel_limits")
 
     def quote(
         self,
@@ -288,36 +354,43 @@ class ReturnPolicy:
                            amount=quote.total, thresholds=self.risk)
         reasons = [f.message for f in failed]
         if risk.watchlisted:
-            reasons.append(f"buyer is watch-listed (risk score {risk.score})")
+            reasons.append(f"buyer is watch-listed: risk score {risk.summary()}")
         if request.reason in self.review_reasons:
             reasons.append(f"disputed reason {request.reason.value!r} needs a person")
+        if request.channel in self.review_channels:
+            reasons.append(f"requests through the {request.channel.value} channel go to a person")
         if not reasons:
             approve = self._approval(facts, quote, risk)
             if approve is not None:
                 return Decision(outcome=Outcome.APPROVE, reasons=(approve,), findings=findings,
                                 risk=risk, quote=quote)
-            reasons.append(self._why_not_auto(quote, risk))
+            reasons.append(self._why_not_auto(quote, risk, request.channel))
         return Decision(outcome=Outcome.REVIEW, reasons=tuple(reasons), findings=findings,
                         risk=risk, quote=quote, report=_report(facts, quote, risk, findings))
 
-    def _limit(self, currency: str) -> Money:
-        return Money.of(_major(self.auto_approve_up_to, "auto_approve_up_to"), currency,
-                        rounding=Rounding.FLOOR)
+    def _limit(self, currency: str, channel: Channel) -> tuple[Money, str]:
+        """The auto-approval limit for ``channel``, and how a reason says whose it is."""
+        if channel in self.channel_limits:
+            amount, whose = self.channel_limits[channel], f" for {channel.value}"
+        else:
+            amount, whose = self.auto_approve_up_to, ""
+        return Money.of(_major(amount, "auto_approve_up_to"), currency,
+                        rounding=Rounding.FLOOR), whose
 
     def _approval(self, facts: Facts, quote: RefundQuote, risk: RiskProfile) -> str | None:
         if (facts.fulfilment.state is OrderState.NOT_SHIPPED
                 and facts.request.kind is ReturnKind.REFUND_ONLY):
             return "refund only before shipment"
-        limit = self._limit(quote.currency)
+        limit, whose = self._limit(quote.currency, facts.request.channel)
         if quote.total <= limit and risk.score < self.low_risk_below:
-            return (f"low value ({quote.total}, at most {limit}) from a low-risk buyer "
+            return (f"low value ({quote.total}, at most {limit}{whose}) from a low-risk buyer "
                     f"(score {risk.score} below {self.low_risk_below})")
         return None
 
-    def _why_not_auto(self, quote: RefundQuote, risk: RiskProfile) -> str:
-        limit = self._limit(quote.currency)
+    def _why_not_auto(self, quote: RefundQuote, risk: RiskProfile, channel: Channel) -> str:
+        limit, whose = self._limit(quote.currency, channel)
         if quote.total > limit:
-            return f"{quote.total} is above the auto-approval limit {limit}"
+            return f"{quote.total} is above the auto-approval limit {limit}{whose}"
         return f"risk score {risk.score} is not below {self.low_risk_below}"
 
 
@@ -333,6 +406,7 @@ def _report(facts: Facts, quote: RefundQuote, risk: RiskProfile,
         request_id=request.id,
         reason=request.reason,
         kind=request.kind,
+        channel=request.channel,
         order_state=facts.fulfilment.state,
         carrier=None if shipment is None else shipment.carrier,
         tracking_number=None if shipment is None else shipment.tracking_number,
@@ -346,4 +420,5 @@ def _report(facts: Facts, quote: RefundQuote, risk: RiskProfile,
         risk=risk,
         evidence=request.evidence,
         findings=findings,
+        note=request.note,
     )

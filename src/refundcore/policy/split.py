@@ -91,7 +91,7 @@ def split_refund(
             for more than the order still has refundable after
             ``already_refunded`` (two requests quoted against the same state,
             the double-refund race); a refund names an unknown tender.
-        ValueError: ``fallback`` is the original route, or ``prefer`` is not
+        InvalidRecord: (a ValueError) ``fallback`` is the original route, or ``prefer`` is not
             a :class:`RefundMethod`.
     """
     if not isinstance(quote, RefundQuote):
@@ -100,9 +100,10 @@ def split_refund(
         raise InvalidRecord(f"is not a quote of order {order.id!r}", value=quote.order_id,
                             record="RefundQuote", record_id=quote.return_id, field="order_id")
     if not isinstance(prefer, RefundMethod):
-        raise ValueError(f"prefer must be a RefundMethod, got {prefer!r}")
+        raise InvalidRecord("prefer must be a RefundMethod", value=prefer, field="prefer")
     if fallback not in (RefundMethod.BALANCE, RefundMethod.COUPON):
-        raise ValueError(f"fallback must be RefundMethod.BALANCE or COUPON, got {fallback!r}")
+        raise InvalidRecord("fallback must be RefundMethod.BALANCE or COUPON", value=fallback,
+                            field="fallback")
     prior = list(already_refunded)
     by_tender, refunded = _refunded(order, prior)
     left_on_order = order.payable - refunded

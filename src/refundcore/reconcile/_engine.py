@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from datetime import date
-from itertools import compress
-from operator import attrgetter, itemgetter
-from typing import Any, Literal
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter, setitem
+from typing import Any, Final, Literal
 
 from refundcore.errors import InvalidRecord
 from refundcore.ledger import (
@@ -44,7 +44,6 @@ from refundcore.reconcile._work import (
     Outcome,
     Work,
     columns_of,
-    ledger_date,
     positions,
 )
 
@@ -52,7 +51,13 @@ __all__ = ["reconcile"]
 
 
 class _Context:
-    """What explanations need after the run: the records, the pairing, lazy indexes."""
+    """What explanations need after the run: the records, the pairing, lazy indexes.
+
+    Nothing here is built until an explanation asks: the indexes of the other
+    side cover only the references and order ids of the records that can ask
+    for neighbours (those left unpaired: ``lonely``), and the pairing is kept as
+    positions, put into words for the few records an explanation names.
+    """
 
     def __init__(self, work: Work, period_end: date | None) -> None:
         self.ledger = work.ledger
@@ -61,19 +66,27 @@ class _Context:
         self.tolerance = work.tolerance
         self.period_end = period_end
         self.duplicate_of: dict[tuple[bool, str], str] = {}
+        #: Per side (ledger first), the positions of the records explained on their own.
+        self.lonely: tuple[list[int], list[int]] = ([], [])
         self._work = work
         self._indexes: dict[tuple[bool, str], dict[str, list[int]]] = {}
-        self._partners: dict[tuple[bool, int], str] | None = None
+        self._partners: tuple[list[int], list[int], dict[tuple[bool, int], int]] | None = None
 
     def _index(self, *, ledger_side: bool, field: str) -> dict[str, list[int]]:
+        """Side ``ledger_side``'s positions by ``field``, for the other side's lonely values."""
         key = (ledger_side, field)
         index = self._indexes.get(key)
         if index is None:
-            index = {}
-            for k, record in enumerate(self.ledger if ledger_side else self.statement):
-                value = getattr(record, field)
-                if value is not None:
-                    index.setdefault(value, []).append(k)
+            records = self.ledger if ledger_side else self.statement
+            asking = self.statement if ledger_side else self.ledger
+            wanted = {getattr(asking[k], field) for k in self.lonely[ledger_side]}
+            wanted.discard(None)
+            column = (self._work.lcols if ledger_side else self._work.scols)[1]
+            if field != "reference":
+                column = list(map(attrgetter(field), records))
+            index = {value: [] for value in wanted}  # a value may be held by none of them
+            for k in compress(range(len(column)), map(wanted.__contains__, column)):
+                index[column[k]].append(k)
             self._indexes[key] = index
         return index
 
@@ -84,27 +97,38 @@ class _Context:
             value = getattr(record, field)
             if value is not None:
                 index = self._index(ledger_side=not ledger_side, field=field)
-                found.update(dict.fromkeys(index.get(value, ())))
+                if value not in index:  # a record nobody said was lonely: look it up
+                    others = self.statement if ledger_side else self.ledger
+                    index[value] = [k for k, r in enumerate(others)
+                                    if getattr(r, field) == value]
+                found.update(dict.fromkeys(index[value]))
         return list(found)
 
     def partner_of(self, index: int, *, ledger_side: bool) -> str:
         """A short description of the outcome a record is in."""
         if self._partners is None:
-            partners: dict[tuple[bool, int], str] = {}
             work = self._work
-            for ls, ss in work.plain.values():
-                for i, j in zip(ls, ss, strict=False):
-                    partners[(True, i)] = f"a match with {self.statement[j].id}"
-                    partners[(False, j)] = f"a match with {self.ledger[i].id}"
-            for _, ls2, ss2, _, _ in work.outcomes:
-                sids = ", ".join(self.statement[j].id for j in ss2)
-                lids = ", ".join(self.ledger[i].id for i in ls2)
-                for i in ls2:
-                    partners[(True, i)] = f"an outcome with {sids}"
-                for j in ss2:
-                    partners[(False, j)] = f"an outcome with {lids}"
-            self._partners = partners
-        return self._partners.get((ledger_side, index), "another outcome")
+            lpartner = [-1] * len(self.ledger)
+            spartner = [-1] * len(self.statement)
+            for ls, ss in work.plain.values():  # in C: a million pairs in milliseconds
+                deque(map(setitem, repeat(lpartner), ls, ss), maxlen=0)
+                deque(map(setitem, repeat(spartner), ss, ls), maxlen=0)
+            outcome_of: dict[tuple[bool, int], int] = {}
+            for number, (_, ls2, ss2, _, _) in enumerate(work.outcomes):
+                outcome_of.update(dict.fromkeys(((True, i) for i in ls2), number))
+                outcome_of.update(dict.fromkeys(((False, j) for j in ss2), number))
+            self._partners = (lpartner, spartner, outcome_of)
+        lpartner, spartner, outcome_of = self._partners
+        found = outcome_of.get((ledger_side, index))
+        if found is not None:
+            _, lgroup, sgroup, _, _ = self._work.outcomes[found]
+            if ledger_side:
+                return "an outcome with " + ", ".join(self.statement[j].id for j in sgroup)
+            return "an outcome with " + ", ".join(self.ledger[i].id for i in lgroup)
+        other = (lpartner if ledger_side else spartner)[index]
+        if other == -1:
+            return "another outcome"
+        return f"a match with {(self.statement if ledger_side else self.ledger)[other].id}"
 
 
 def _accept(
@@ -187,14 +211,20 @@ def _unique(
     if (records.distinct_ids if type(records) is _Batch else len(set(ids)) == len(ids)):
         return records  # (a batch from from_tuples knows whether its ids are distinct)
     counts = Counter(ids)
+    # Whether all the records given one id are equal, found in one pass over the side.
+    first: dict[str, Any] = {}
+    equal: dict[str, bool] = {}
+    for record in records:
+        if counts[record.id] > 1:
+            earlier = first.setdefault(record.id, record)
+            equal[record.id] = equal.get(record.id, True) and earlier == record
     keep: list[Any] = []
     seen: dict[str, Any] = {}
     for position, record in enumerate(records):
         if counts[record.id] == 1:
             keep.append(record)
             continue
-        group = [r for r in records if r.id == record.id]
-        if all(r == group[0] for r in group):
+        if equal[record.id]:
             if record.id in seen:
                 reason = "the same record is given twice"
             else:
@@ -223,10 +253,9 @@ def _check_period(period: object) -> tuple[date, date] | None:
         or not all(type(d) is date for d in period)
         or period[0] > period[1]
     ):
-        raise ValueError(
-            "period must be a (start, end) tuple of dates with start <= end, "
-            f"got {period!r} ({type(period).__name__})"
-        )
+        raise InvalidRecord(
+            "period must be a (start, end) tuple of dates with start on or before end",
+            value=period, field="period")
     return period
 
 
@@ -261,11 +290,15 @@ def _classify(work: Work, outcome: Outcome) -> Category:
         return Category.TIMING_CLEARED if carried else Category.MATCHED_WITHIN_TOLERANCE
     if dg == 0:
         return Category.FEE_MISMATCH
-    subsidy = 0
+    subsidy = coupon = 0
     for e in ledger:
         for kind, minor in e.components:
             if kind is Component.PLATFORM_SUBSIDY:
                 subsidy += minor
+            elif kind is Component.MERCHANT_DISCOUNT:
+                coupon += minor
+    if coupon and dg == -coupon:
+        return Category.COUPON_NOT_DEDUCTED
     if (subsidy and dg == -subsidy) or (all(
         e.kind is EntryKind.PLATFORM_SUBSIDY for e in ledger
     ) and all(s.kind is LineKind.SUBSIDY for s in statement)):
@@ -330,7 +363,10 @@ def _duplicates(
         for j in compress(scan, map(orders.__contains__, order_column)):
             if refs_column[j] is None:
                 holders.setdefault((None, records[j].order_id), []).append(j)
-    by_key: dict[Any, dict[tuple[Any, ...], list[int]]] = {}  # per shared holding
+    # Per shared holding, each full key's original: the first record by id that a pass
+    # used, else the first by id (-1: nobody else holds the key). Found once per key, so
+    # that n records repeating one key cost n steps, not n squared.
+    by_key: dict[Any, dict[tuple[Any, ...], int]] = {}
     duplicate_of: dict[int, int] = {}
     rest: list[int] = []
     for j, ref in zip(left, left_refs, strict=True):
@@ -341,21 +377,30 @@ def _duplicates(
             continue
         keyed = by_key.get(holding)
         if keyed is None:
-            keyed = by_key[holding] = {}
-            for k in group:
-                keyed.setdefault(key(records[k]), []).append(k)
-        same = keyed[key(records[j])]
-        if len(same) == 1:
-            rest.append(j)
-            continue
-        same = sorted(same, key=lambda k: records[k].id)
-        originals = [k for k in same if used[k]]
-        original = originals[0] if originals else same[0]
-        if original == j:
+            keyed = by_key[holding] = _originals(records, group, used, key)
+        original = keyed[key(records[j])]
+        if original == -1 or original == j:
             rest.append(j)
         else:
             duplicate_of[j] = original
     return duplicate_of, rest
+
+
+def _originals(
+    records: Sequence[Any], group: list[int], used: bytes, key: Any
+) -> dict[tuple[Any, ...], int]:
+    """Each full key held in ``group``: its original, or -1 when one record alone holds it."""
+    same: dict[tuple[Any, ...], list[int]] = {}
+    for k in group:
+        same.setdefault(key(records[k]), []).append(k)
+    originals: dict[tuple[Any, ...], int] = {}
+    for full, holders in same.items():
+        if len(holders) == 1:
+            originals[full] = -1
+            continue
+        was_used = [k for k in holders if used[k]]
+        originals[full] = min(was_used or holders, key=lambda k: records[k].id)
+    return originals
 
 
 def reconcile(
@@ -388,15 +433,16 @@ def reconcile(
 
     Raises:
         InvalidRecord: bad input, with ``on_invalid="raise"``.
-        ValueError: a malformed option.
+        InvalidRecord: (a ValueError) a malformed option or period.
     """
     if on_invalid not in ("raise", "collect"):
-        raise ValueError(f"on_invalid must be 'raise' or 'collect', got {on_invalid!r}")
+        raise InvalidRecord("on_invalid must be 'raise' or 'collect'", value=on_invalid,
+                            field="on_invalid")
     bounds = _check_period(period)
     rules = default_rules() if rules is None else tuple(rules)
     for rule in rules:
         if not callable(rule):
-            raise ValueError(f"each rule must be a callable rule, got {rule!r}")
+            raise InvalidRecord("each rule must be a callable rule", value=rule, field="rules")
     rejected: list[RejectedInput] | None = [] if on_invalid == "collect" else None
     with _gc_paused():
         lwhere: list[tuple[str, int]] | None = [] if rejected is not None else None
@@ -405,6 +451,9 @@ def reconcile(
         carried = _accept(open_items, LedgerEntry, "open_items", rejected, lwhere)
         lines = _accept(statement, StatementLine, "statement", rejected, swhere)
         lcols = _columns(entries, LEDGER_COLUMNS)
+        entries, carried, aside = _off_statement(entries, carried, lcols[2], lwhere)
+        if aside:
+            lcols = columns_of(entries, LEDGER_COLUMNS)
         if carried:
             ccols = columns_of(carried, LEDGER_COLUMNS)
             lcols = tuple(a + b for a, b in zip(lcols, ccols, strict=False))
@@ -430,11 +479,40 @@ def reconcile(
         work = Work(entries, lines, carried_from, tolerance, (lcols, scols))
         for rule in rules:
             rule(work)
-        return _finish(work, bounds, rejected or [])
+        return _finish(work, bounds, rejected or [], aside)
+
+
+def _off_statement(
+    entries: Sequence[LedgerEntry],
+    carried: Sequence[LedgerEntry],
+    kinds: list[EntryKind],
+    where: list[tuple[str, int]] | None,
+) -> tuple[Sequence[LedgerEntry], Sequence[LedgerEntry], tuple[LedgerEntry, ...]]:
+    """Set aside the entries no statement lists (store credit, coupon compensation).
+
+    The ledger's kind column (``kinds``), counted in C, says when it has none.
+    """
+    if not any(map(kinds.count, _ASIDE)) and all(e.kind.on_statement for e in carried):
+        return entries, carried, ()
+    aside = tuple(e for e in (*entries, *carried) if not e.kind.on_statement)
+    if where is not None:
+        keep = [k for k, e in enumerate((*entries, *carried)) if e.kind.on_statement]
+        where[:] = [where[k] for k in keep]
+    return (
+        [e for e in entries if e.kind.on_statement],
+        [e for e in carried if e.kind.on_statement],
+        tuple(sorted(aside, key=lambda e: e.id)),
+    )
+
+
+_ASIDE: Final = tuple(kind for kind in EntryKind if not kind.on_statement)
 
 
 def _finish(
-    work: Work, bounds: tuple[date, date] | None, rejected: list[RejectedInput]
+    work: Work,
+    bounds: tuple[date, date] | None,
+    rejected: list[RejectedInput],
+    aside: tuple[LedgerEntry, ...] = (),
 ) -> Reconciliation:
     context = _Context(work, None if bounds is None else bounds[1])
     ledger, statement = work.ledger, work.statement
@@ -484,6 +562,7 @@ def _finish(
             made = [(ids[k], Break(category=category, rule=rule, ledger=(),
                                    statement=(statement[k],), context=context)) for k in ks]
         ranked.setdefault(ORDER[category], []).extend(made)
+        context.lonely[not ledger_side].extend(ks)
         sign = -1 if ledger_side else 1
         per_code: dict[str, list[int]] = {}  # by currency first: an enum hashes in Python
         for k in ks:
@@ -503,6 +582,10 @@ def _finish(
     for j, original in duplicate_s.items():
         context.duplicate_of[(False, sids[j])] = sids[original]
     lone(Category.DUPLICATE_ON_STATEMENT, "duplicates", list(duplicate_s), ledger_side=False)
+    chargebacks = [j for j in unexpected if statement[j].kind is LineKind.DISPUTE]
+    if chargebacks:
+        unexpected = [j for j in unexpected if statement[j].kind is not LineKind.DISPUTE]
+        lone(Category.CHARGEBACK, "unmatched", chargebacks, ledger_side=False)
     lone(Category.UNEXPECTED_ON_STATEMENT, "unmatched", unexpected, ledger_side=False)
     duplicate_l, missing = _duplicates(
         ledger, work.lcols[1], work.ledger_left(), paired_l, _key_ledger, settled[0]
@@ -515,10 +598,14 @@ def _finish(
     breaks_now: list[int] = []
     for i in missing:
         e = ledger[i]
-        due = ledger_date(e)
-        if bounds is not None and due > bounds[1]:
-            open_items.append(OpenItem(entry=e, expected_on=due, period_end=bounds[1],
-                                       context=context))
+        # Open while it may still settle after the period: not confirmed yet (no date),
+        # or the latest date of its window is after the end.
+        if bounds is not None and (
+            e.settles_on is None or (e.settles_by or e.settles_on) > bounds[1]
+        ):
+            open_items.append(OpenItem(entry=e, expected_on=e.settles_on,
+                                       period_end=bounds[1], context=context))
+            context.lonely[0].append(i)
             add(Category.OPEN_ITEM, {e.currency: -e.net.minor})
         else:
             breaks_now.append(i)
@@ -550,6 +637,7 @@ def _finish(
         other_matches=matches,
         breaks=tuple(breaks),
         open_items=tuple(open_items),
+        off_statement=aside,
         rejected=tuple(rejected),
         summary=summary,
         context=context,

@@ -15,16 +15,16 @@ from refundcore.ledger import Component, LedgerEntry
 from refundcore.money import Money
 from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._result import Category
-from refundcore.reconcile._work import LEDGER_FLOW, LINE_FLOW, ledger_date, line_date
+from refundcore.reconcile._work import LEDGER_FLOW, LINE_FLOW, days_off, ledger_date, line_date
 
 __all__ = ["Candidate", "Explanation", "FieldDiff"]
 
 
 def signed(money: Money) -> str:
-    """``+0.30 CNY`` / ``−0.30 CNY`` (a true minus sign) / ``0.00 CNY``."""
+    """``+0.30 CNY`` / ``-0.30 CNY`` / ``0.00 CNY``: the hyphen-minus, as str(Money) has it."""
     if money.minor == 0:
         return str(money)
-    return ("−" if money.minor < 0 else "+") + str(abs(money))
+    return ("-" if money.minor < 0 else "+") + str(abs(money))
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +93,7 @@ class Explanation:
 
     @property
     def breakdown(self) -> str:
-        """The components as one line: ``net −0.30 CNY = fee +0.30 CNY``."""
+        """The components as one line: ``net -0.30 CNY = fee +0.30 CNY``."""
         if not self.components:
             return ""
         (_, net), *parts = self.components
@@ -159,7 +159,7 @@ def _pair_story(outcome: Any) -> Explanation:
             components.append(("fee", s_fee - l_fee))
     l_dates = sorted({ledger_date(e) for e in ledger})
     s_dates = sorted({line_date(s) for s in statement})
-    if l_dates != s_dates:
+    if l_dates != s_dates and any(days_off(e, d) for e in ledger for d in s_dates):
         diffs.append(FieldDiff(field="date", ledger=", ".join(map(str, l_dates)),
                                statement=", ".join(map(str, s_dates))))
     headline = _pair_headline(category, outcome.rule, l_amount, s_gross, l_fee, s_fee,
@@ -200,6 +200,12 @@ def _pair_headline(
             f"{Money(subsidy, l_amount.currency)} expected in the amount, gross {s_gross} "
             f"against {l_amount}"
         )
+    if category is Category.COUPON_NOT_DEDUCTED:
+        coupon = -sum(e.component(Component.MERCHANT_DISCOUNT).minor for e in ledger)
+        return (
+            f"the platform did not deduct the shop's coupon: {Money(coupon, l_amount.currency)} "
+            f"expected off the amount, gross {s_gross} against {l_amount}"
+        )
     if category is Category.PARTIAL_SETTLEMENT:
         return (
             f"{s_gross} of {l_amount} settled in {lines} line(s); "
@@ -220,7 +226,7 @@ def _fields_apart(e: LedgerEntry, s: StatementLine) -> tuple[str, str] | None:
         return "amount", f"{e.amount} / {s.gross}"
     if e.fee_minor != s.fee_minor:
         return "fee", f"{e.fee} / {s.fee}"
-    if ledger_date(e) != line_date(s):
+    if days_off(e, line_date(s)):
         return "date", f"{ledger_date(e)} / {line_date(s)}"
     return None
 
@@ -254,10 +260,19 @@ def _single_story(outcome: Any, context: Any) -> Explanation:
         ledger_side = False
     headline: str
     if category is Category.OPEN_ITEM:
-        headline = (
-            f"expected to settle on {outcome.expected_on}, after the period ends on "
-            f"{outcome.period_end}: timing, not a break; carry it to the next period"
-        )
+        if outcome.expected_on is None:
+            headline = (
+                f"its order was not confirmed by the period end {outcome.period_end}, so it "
+                "has no settlement date yet: timing, not a break; carry it to the next period"
+            )
+        else:
+            latest = record.settles_by or outcome.expected_on
+            when = (f"on {latest}, after the period ends on" if latest == outcome.expected_on
+                    else f"from {outcome.expected_on} to {latest}, past the period end")
+            headline = (
+                f"expected to settle {when} {outcome.period_end}: timing, not a break; "
+                "carry it to the next period"
+            )
     elif category is Category.MISSING_FROM_STATEMENT:
         due: date = ledger_date(record)
         end = context.period_end
@@ -265,7 +280,7 @@ def _single_story(outcome: Any, context: Any) -> Explanation:
         headline += " is not on the statement" if end is None else (
             f", on or before the period end {end}, is not on the statement"
         )
-    elif category is Category.UNEXPECTED_ON_STATEMENT:
+    elif category in (Category.UNEXPECTED_ON_STATEMENT, Category.CHARGEBACK):
         what = {LineKind.DISPUTE: "a chargeback", LineKind.ADJUSTMENT: "an adjustment"}.get(
             record.kind, f"a {record.kind.value} line"
         )
@@ -297,6 +312,7 @@ _SINGLE = frozenset(
         Category.OPEN_ITEM,
         Category.MISSING_FROM_STATEMENT,
         Category.UNEXPECTED_ON_STATEMENT,
+        Category.CHARGEBACK,
         Category.DUPLICATE_IN_LEDGER,
         Category.DUPLICATE_ON_STATEMENT,
     }

@@ -21,6 +21,7 @@ import attrs
 from refundcore._checks import Checker
 from refundcore.errors import InvalidRecord
 from refundcore.ledger import _gc_paused
+from refundcore.lifecycle import Received
 
 __all__ = ["GoodsCount", "GoodsLine", "GoodsReconciliation", "GoodsStatus", "reconcile_goods"]
 
@@ -58,6 +59,28 @@ class GoodsCount:
             check.fail("return_id", "a count needs a return id or a tracking number", None)
         if not isinstance(self.source, str):
             check.fail("source", "must be a str", self.source)
+
+    @classmethod
+    def from_scan(cls, scan: Received) -> tuple[GoodsCount, ...]:
+        """The counts of a warehouse scan applied to a return case, one per SKU.
+
+        The case id is the return's id; the source names the warehouse and
+        the event, so a person can find the scan again.
+
+        Raises:
+            InvalidRecord: ``scan`` is not a :class:`~refundcore.lifecycle.Received`
+                event, or it counted nothing.
+        """
+        if not isinstance(scan, Received):
+            raise InvalidRecord("must be a Received event", value=scan, record="GoodsCount",
+                                field="scan")
+        if not scan.items:
+            raise InvalidRecord("counted no units (a receipt without a scan)", value=scan.id,
+                                record="Received", record_id=scan.case_id, field="items")
+        source = f"{scan.warehouse or 'warehouse'}:{scan.id}"
+        return tuple(cls(sku=item.sku, quantity=item.quantity, return_id=scan.case_id,
+                         tracking_number=scan.tracking_number, source=source)
+                     for item in scan.items)
 
 
 class GoodsStatus(enum.Enum):

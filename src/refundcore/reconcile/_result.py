@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from refundcore.errors import CurrencyMismatch
+from refundcore.errors import CurrencyMismatch, InvalidRecord
 from refundcore.ledger import LedgerEntry
 from refundcore.money import Money
 from refundcore.reconcile._records import StatementLine
@@ -41,11 +41,15 @@ class Category(enum.Enum):
     AMOUNT_MISMATCH = "amount mismatch"
     FEE_MISMATCH = "fee mismatch"
     SUBSIDY_DIFFERENCE = "subsidy difference"
+    COUPON_NOT_DEDUCTED = "coupon not deducted"
+    """The gross is off by exactly the entry's merchant-funded coupon: not deducted."""
     CURRENCY_MISMATCH = "currency mismatch"
     PARTIAL_SETTLEMENT = "partial settlement"
     DUPLICATE_ON_STATEMENT = "duplicate on statement"
     DUPLICATE_IN_LEDGER = "duplicate in ledger"
     UNEXPECTED_ON_STATEMENT = "unexpected on statement"
+    CHARGEBACK = "chargeback"
+    """A chargeback (拒付) on the statement that no ledger entry expects."""
     MISSING_FROM_STATEMENT = "missing from statement"
     OPEN_ITEM = "open item"
     """Expected to settle after the period's end: timing, not a break."""
@@ -81,6 +85,7 @@ class _Outcome:
     ledger: tuple[LedgerEntry, ...]
     statement: tuple[StatementLine, ...]
     _context: Any
+    _explained: Explanation | None
 
     @property
     def explanation(self) -> Explanation:
@@ -92,7 +97,13 @@ class _Outcome:
         # Imported here: the explanations read these result types.
         from refundcore.reconcile._explain import explain
 
-        return explain(self, self._context)
+        # Built on first read and kept: a result holds only what explaining needs, so
+        # that a run never pays for text nobody reads, and a reader pays once.
+        found = self._explained
+        if found is None:
+            found = explain(self, self._context)
+            object.__setattr__(self, "_explained", found)  # a cache, not a field change
+        return found
 
     @property
     def ledger_ids(self) -> tuple[str, ...]:
@@ -144,6 +155,8 @@ class Match(_Outcome):
     statement: tuple[StatementLine, ...]
     ambiguous: bool = False
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+    _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -165,26 +178,39 @@ class Break(_Outcome):
     statement: tuple[StatementLine, ...]
     ambiguous: bool = False
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+    _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
 
 
 @attrs.frozen(kw_only=True)
 class OpenItem(_Outcome):
-    """A ledger entry not on the statement yet, due after the period: carried to the next.
+    """A ledger entry not on the statement yet that may still settle: carried to the next period.
 
-    Pass a result's ``open_items`` to the next period's ``reconcile(...,
-    open_items=...)``; when they settle they are reported as
-    :attr:`Category.TIMING_CLEARED`.
+    An entry is open (未达账项) when its order is not confirmed by the end of
+    the period (no settlement date yet), or when the latest date of its
+    settlement window is after the end. Pass a result's ``open_items`` to
+    the next period's ``reconcile(..., open_items=...)``; when they settle
+    they are reported as :attr:`Category.TIMING_CLEARED`, with the same
+    entry (and so the same :attr:`id`).
 
     Attributes:
         entry: The entry expected to settle later.
-        expected_on: The date it is expected to settle.
+        expected_on: The (earliest) date it is expected to settle; ``None``
+            when its order was not confirmed by the period end.
         period_end: The end of the period it was carried out of.
     """
 
     entry: LedgerEntry
-    expected_on: date
+    expected_on: date | None
     period_end: date
     _context: Any = attrs.field(default=None, eq=False, repr=False, alias="context")
+    _explained: Explanation | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
+
+    @property
+    def id(self) -> str:
+        """The item's id: its entry's, which links it to where it clears in a later period."""
+        return self.entry.id
 
     @property
     def category(self) -> Category:
@@ -253,7 +279,7 @@ def _sign(money: Money) -> str:
     number, _, code = str(abs(money)).partition(" ")
     whole, point, fraction = number.partition(".")
     text = f"{int(whole):,}{point}{fraction} {code}"
-    return ("−" if money.minor < 0 else "+" if money.minor > 0 else " ") + text
+    return ("-" if money.minor < 0 else "+" if money.minor > 0 else " ") + text
 
 
 @attrs.frozen(kw_only=True)
@@ -346,14 +372,19 @@ class Reconciliation:
     """The result of :func:`~refundcore.reconcile.reconcile`.
 
     Every accepted ledger entry and statement line is in exactly one of
-    :attr:`matches`, :attr:`breaks` or :attr:`open_items`; every refused
-    input is in :attr:`rejected`. Plain matches are held compactly and built
+    :attr:`matches`, :attr:`breaks`, :attr:`open_items` or (entries the
+    platform never settles) :attr:`off_statement`; every refused input is
+    in :attr:`rejected`. Plain matches are held compactly and built
     as :class:`Match` objects only when :attr:`matches` is first read.
 
     Attributes:
         breaks: The differences, by category and then id.
         open_items: Entries due after the period: pass them to the next
             period's ``reconcile(..., open_items=...)``.
+        off_statement: Entries of a kind no statement lists (store credit,
+            coupon compensation; see :attr:`EntryKind.on_statement
+            <refundcore.ledger.EntryKind.on_statement>`), set aside by id:
+            in no total, match or break.
         rejected: Inputs refused under ``on_invalid="collect"``.
         summary: Totals and categories.
     """
@@ -364,6 +395,7 @@ class Reconciliation:
         "_other",
         "_plain",
         "breaks",
+        "off_statement",
         "open_items",
         "rejected",
         "summary",
@@ -379,6 +411,7 @@ class Reconciliation:
         rejected: tuple[RejectedInput, ...],
         summary: Summary,
         context: Any,
+        off_statement: tuple[LedgerEntry, ...] = (),
     ) -> None:
         self._plain = plain
         self._other = other_matches
@@ -386,6 +419,7 @@ class Reconciliation:
         self._context = context
         self.breaks = breaks
         self.open_items = open_items
+        self.off_statement = off_statement
         self.rejected = rejected
         self.summary = summary
 
@@ -427,11 +461,12 @@ class Reconciliation:
         Amounts stay exact (``Decimal``); see :mod:`refundcore.dataframes`.
 
         Raises:
-            ValueError: an unknown backend.
+            InvalidRecord: (a ValueError) an unknown backend.
             ImportError: the backend is not installed (it names the extra).
         """
         if backend not in ("pandas", "polars"):
-            raise ValueError(f"backend must be 'pandas' or 'polars', got {backend!r}")
+            raise InvalidRecord("backend must be 'pandas' or 'polars'", value=backend,
+                                field="backend")
         # DataFrames live at the edge (refundcore.dataframes, above this layer); it is
         # imported when called, so that reconcile never depends on it or on pandas/polars.
         frames = importlib.import_module("refundcore.dataframes")
@@ -465,7 +500,7 @@ class Reconciliation:
 
         Keys: ``side`` (``"ledger"``/``"statement"``), ``record_id``,
         ``outcome`` (``"match"``, ``"break"``, ``"open item"``,
-        ``"rejected"``), ``category``, ``rule``, ``ambiguous``,
+        ``"rejected"``, ``"off statement"``), ``category``, ``rule``, ``ambiguous``,
         ``counterparts`` (ids on the other side, comma-separated),
         ``currency``, ``gross``, ``fee``, ``net`` (exact ``Decimal``) and
         ``explanation`` (breaks and open items only; None elsewhere).
@@ -507,6 +542,24 @@ class Reconciliation:
                 "explanation": r.reason if r.field is None else f"{r.field}: {r.reason}",
             }
             for r in self.rejected
+        )
+        rows.extend(
+            {
+                "side": "ledger",
+                "record_id": e.id,
+                "outcome": "off statement",
+                "category": None,
+                "rule": None,
+                "ambiguous": False,
+                "counterparts": "",
+                "currency": e.currency,
+                "gross": e.amount.amount,
+                "fee": e.fee.amount,
+                "net": e.net.amount,
+                "explanation": f"{e.kind.value}: the merchant's own account, never on a "
+                               "platform statement",
+            }
+            for e in self.off_statement
         )
         return rows
 

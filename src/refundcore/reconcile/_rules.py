@@ -10,21 +10,26 @@ many-to-one, one-to-many.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from heapq import heapify, heappop, heappush
 from itertools import compress, islice, repeat
 from operator import is_not, ne, not_, setitem
-from typing import Final
+from typing import Any, Final
 
-from refundcore.errors import InvalidAmount
-from refundcore.reconcile._records import LineKind
+from refundcore.errors import InvalidAmount, InvalidRecord
+from refundcore.ledger import LedgerEntry
+from refundcore.money import _exact_rate
+from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._work import (
     LEDGER_FLOW_BY_ID,
     LINE_FLOW_BY_ID,
     Tolerance,
     Work,
+    days_off,
     ledger_date,
     line_date,
     positions,
@@ -66,15 +71,6 @@ def _sort_ids(indices: Sequence[int], records: Sequence[object]) -> list[int]:
     return sorted(indices, key=lambda k: records[k].id)  # type: ignore[attr-defined]
 
 
-def _signature_equal(work: Work, i: int, j: int) -> bool:
-    e, s = work.ledger[i], work.statement[j]
-    return (
-        e.amount_minor == s.gross_minor
-        and e.fee_minor == s.fee_minor
-        and e.currency == s.currency
-    )
-
-
 def _mark(used: bytearray, indices: Iterable[int]) -> None:
     """Set ``used`` at each of ``indices``, in one C-level pass."""
     # operator.setitem is called faster than the bytearray's own __setitem__ wrapper.
@@ -85,8 +81,10 @@ def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
     """Indices of the records with a reference that no earlier pass has used."""
     refs = (work.lcols if ledger_side else work.scols)[1]
     used = work.lused if ledger_side else work.sused
-    if None not in refs and 1 not in used:
-        return range(len(refs))
+    if 1 not in used:  # nothing used yet (the first pass): only the references to read
+        if None not in refs:
+            return range(len(refs))
+        return list(compress(range(len(refs)), map(is_not, refs, repeat(None))))
     pairs = enumerate(zip(refs, used, strict=True))
     return [k for k, (ref, u) in pairs if ref is not None and not u]
 
@@ -130,6 +128,9 @@ class _ExactReference(Rule):
     __slots__ = ()
 
     def __call__(self, work: Work) -> None:
+        # Whether no record is used yet (this is the first pass): what this pass marks
+        # used is then exactly what it paired.
+        fresh = work.settled is None and 1 not in work.lused and 1 not in work.sused
         lcandidates = _candidates(work, ledger_side=True)
         scandidates = _candidates(work, ledger_side=False)
         if not lcandidates or not scandidates:  # nothing to pair by reference
@@ -187,7 +188,7 @@ class _ExactReference(Rule):
         # Any other holder of a paired entry's key would have found the same line, so
         # none is left. A paired line's key may have later holders: those stay left and
         # repeat it, so that line is no original-free record.
-        if work.settled is None and type(lcandidates) is type(scandidates) is range:
+        if fresh:
             # Nothing was used before this pass: what it marked used is what it paired.
             work.settled = settled_l, settled_s = bytearray(work.lused), bytearray(sused)
         else:
@@ -225,22 +226,48 @@ class _ExactReference(Rule):
                 i, j = ls[0], ss[0]
                 if LEDGER_FLOW_BY_ID[id(lflows[i])] == LINE_FLOW_BY_ID[id(sflows[j])]:
                     work.pair(self.name, i, j)
+            elif len(ls) == 1:
+                self._lone_entry(work, ls[0], ss)
             else:
                 self._group(work, ls, ss)
+
+    def _lone_entry(self, work: Work, i: int, ss: list[int]) -> None:
+        """What :meth:`_group` does for one entry and several lines (a refund paid in parts).
+
+        The entry pairs with the only line of its kind of movement; among
+        several, :meth:`_group` chooses (a line equal to the entry would have
+        paired by full key already, so it rarely does).
+        """
+        flow = LEDGER_FLOW_BY_ID[id(work.lcols[2][i])]
+        sflows = work.scols[2]
+        same = [j for j in ss if LINE_FLOW_BY_ID[id(sflows[j])] == flow]
+        if len(same) == 1:
+            work.pair(self.name, i, same[0])
+        elif same:
+            self._group(work, [i], same)
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
         ledger, statement = work.ledger, work.statement
-        ls = _sort_ids(ls, ledger)
-        ss = _sort_ids(ss, statement)
-        for flow in sorted({LEDGER_FLOW_BY_ID[id(ledger[i].kind)] for i in ls}):
-            lf = [i for i in ls if LEDGER_FLOW_BY_ID[id(ledger[i].kind)] == flow]
-            sf = [j for j in ss if LINE_FLOW_BY_ID[id(statement[j].kind)] == flow]
+        lflows: dict[int, list[int]] = {}
+        for i in _sort_ids(ls, ledger):
+            lflows.setdefault(LEDGER_FLOW_BY_ID[id(ledger[i].kind)], []).append(i)
+        sflows: dict[int, list[int]] = {}
+        for j in _sort_ids(ss, statement):
+            sflows.setdefault(LINE_FLOW_BY_ID[id(statement[j].kind)], []).append(j)
+        for flow in sorted(lflows):
+            lf, sf = lflows[flow], sflows.get(flow, [])
+            # Each entry, in id order, takes the first free line (by id) with its amount,
+            # fee and currency: a queue per signature, so that n equal records cost n steps.
+            queues: dict[tuple[int, int, str], deque[int]] = {}
+            for j in sf:
+                s = statement[j]
+                queues.setdefault((s.gross_minor, s.fee_minor, s.currency), deque()).append(j)
             for i in lf:
-                for j in sf:
-                    if not work.sused[j] and _signature_equal(work, i, j):
-                        work.pair(self.name, i, j)
-                        break
+                e = ledger[i]
+                queue = queues.get((e.amount_minor, e.fee_minor, e.currency))
+                if queue:
+                    work.pair(self.name, i, queue.popleft())
             lrest = [i for i in lf if not work.lused[i]]
             srest = [j for j in sf if not work.sused[j]]
             if len(lrest) == 1 and len(srest) == 1:
@@ -262,42 +289,115 @@ def _refs_compatible(a: str | None, b: str | None) -> bool:
     return a is None or b is None or a == b
 
 
+#: A key part standing for any reference (never a reference itself: those are str or None).
+_ANY: Final = object()
+
+
+class _FirstFree:
+    """Lists of records in a fixed order, each answering its first record not yet ``used``.
+
+    Each list keeps a cursor past the records found used, which never become free again,
+    so that all the questions asked of a list cost its length in all.
+    """
+
+    __slots__ = ("lists", "used")
+
+    def __init__(self, used: bytearray) -> None:
+        self.used = used
+        self.lists: dict[object, list[Any]] = {}  # key: [cursor, (rank, index), ...]
+
+    def add(self, key: object, rank: int, index: int) -> None:
+        """Append the record at ``index``, of position ``rank`` in the order, to ``key``'s list."""
+        found = self.lists.get(key)
+        if found is None:
+            found = self.lists[key] = [1]
+        found.append((rank, index))
+
+    def first(self, keys: Sequence[object]) -> int | None:
+        """The free record first in the order among ``keys``' lists, or None."""
+        best: tuple[int, int] | None = None
+        used = self.used
+        for key in keys:
+            found = self.lists.get(key)
+            if found is None:
+                continue
+            cursor = found[0]
+            while cursor < len(found) and used[found[cursor][1]]:
+                cursor += 1
+            found[0] = cursor
+            if cursor < len(found) and (best is None or found[cursor] < best):
+                best = found[cursor]
+        return None if best is None else best[1]
+
+
 class _CompositeKey(Rule):
     __slots__ = ()
 
     def __call__(self, work: Work) -> None:
         ledger, statement = work.ledger, work.statement
-        buckets: dict[tuple[str, int, int], list[int]] = {}
+        lflow, sflow = LEDGER_FLOW_BY_ID, LINE_FLOW_BY_ID
+        # Buckets of one record a side (the usual case) are kept as a bare index, so that
+        # no list is made, sorted or read for them: only buckets in ``*more`` hold lists.
+        sfirst: dict[tuple[str, int, int], int] = {}
+        smore: dict[tuple[str, int, int], list[int]] = {}
         for j in work.statement_left():
             s = statement[j]
             if s.order_id is not None:
-                key = (s.order_id, LINE_FLOW_BY_ID[id(s.kind)], s.gross_minor)
-                buckets.setdefault(key, []).append(j)
-        if not buckets:
+                key = (s.order_id, sflow[id(s.kind)], s.gross_minor)
+                k = sfirst.setdefault(key, j)
+                if k != j:
+                    smore.setdefault(key, [k]).append(j)
+        if not sfirst:
             return
-        lgroups: dict[tuple[str, int, int], list[int]] = {}
+        lfirst: dict[tuple[str, int, int], int] = {}
+        lmore: dict[tuple[str, int, int], list[int]] = {}
         for i in work.ledger_left():
             e = ledger[i]
             if e.order_id is not None:
-                key = (e.order_id, LEDGER_FLOW_BY_ID[id(e.kind)], e.amount_minor)
-                if key in buckets:
-                    lgroups.setdefault(key, []).append(i)
-        for key in sorted(lgroups):
-            ss = _sort_ids(buckets[key], statement)
-            ls = _sort_ids(lgroups[key], ledger)
-            # Records that also agree on fee and currency first, then the rest, in id order.
+                key = (e.order_id, lflow[id(e.kind)], e.amount_minor)
+                if key in sfirst:
+                    k = lfirst.setdefault(key, i)
+                    if k != i:
+                        lmore.setdefault(key, [k]).append(i)
+        lused, sused, outcomes, name = work.lused, work.sused, work.outcomes, self.name
+        plain: tuple[array[int], array[int]] | None = None
+        for key in sorted(lfirst):
+            if key not in lmore and key not in smore:  # the usual case: what pair() does
+                i, j = lfirst[key], sfirst[key]
+                e, s = ledger[i], statement[j]
+                eref, sref = e.reference, s.reference
+                if eref is None or sref is None or eref == sref:
+                    lused[i] = sused[j] = 1
+                    if e.fee_minor == s.fee_minor and e.currency == s.currency:
+                        if plain is None:  # made on the first, as pair() would
+                            plain = work.plain_lists(name)
+                        plain[0].append(i)
+                        plain[1].append(j)
+                    else:  # the gross amounts are equal: they are in the key
+                        outcomes.append((name, (i,), (j,), False, False))
+                continue
+            ss = _sort_ids(smore.get(key) or [sfirst[key]], statement)
+            ls = _sort_ids(lmore.get(key) or [lfirst[key]], ledger)
+            # Records that also agree on fee and currency first, then the rest; each entry
+            # in id order takes the first free line by id whose reference is compatible.
             for exact in (True, False):
+                free = _FirstFree(work.sused)
+                for rank, j in enumerate(ss):
+                    s = statement[j]
+                    sig = (s.fee_minor, s.currency) if exact else None
+                    free.add((sig, _ANY), rank, j)
+                    free.add((sig, s.reference), rank, j)
                 for i in ls:
                     if work.lused[i]:
                         continue
-                    for j in ss:
-                        if (
-                            not work.sused[j]
-                            and (not exact or _signature_equal(work, i, j))
-                            and _refs_compatible(ledger[i].reference, statement[j].reference)
-                        ):
-                            work.pair(self.name, i, j)
-                            break
+                    e = ledger[i]
+                    sig = (e.fee_minor, e.currency) if exact else None
+                    # A line without a reference suits any entry; one with a reference
+                    # suits an entry without one or with the same one.
+                    found = (free.first([(sig, _ANY)]) if e.reference is None
+                             else free.first([(sig, None), (sig, e.reference)]))
+                    if found is not None:
+                        work.pair(self.name, i, found)
 
 
 def composite_key() -> Rule:
@@ -310,22 +410,8 @@ def composite_key() -> Rule:
 
 
 def _fraction(value: object, what: str) -> Fraction:
-    if isinstance(value, (bool, float)):
-        raise InvalidAmount(f"{what} must be exact (a str, Decimal, int or Fraction)", value=value)
-    if isinstance(value, Fraction):
-        result = value
-    elif isinstance(value, (int, Decimal)):
-        result = Fraction(value)
-    elif isinstance(value, str):
-        try:
-            result = Fraction(Decimal(value))
-        except ArithmeticError:
-            raise InvalidAmount(f"{what} must be a decimal number", value=value) from None
-    else:
-        raise InvalidAmount(f"{what} must be a str, Decimal, int or Fraction", value=value)
-    if result < 0:
-        raise InvalidAmount(f"{what} must not be negative", value=value)
-    return result
+    # Money's reading of a ratio: exact, finite, bounded, ASCII digits; no top.
+    return _exact_rate(value, field=what, at_most=None)
 
 
 def _count(value: object, what: str) -> int:
@@ -335,6 +421,10 @@ def _count(value: object, what: str) -> int:
 
 
 _FORBIDDEN: Final = None
+
+#: A tolerant bucket of at most this many entry-line pairs (entries times lines) is solved
+#: optimally; a larger one cheapest pair first (see ``_Tolerant._greedy``).
+_OPTIMAL_PAIRS: Final = 256
 
 
 def _assign(cost: list[list[int | None]]) -> list[tuple[int, int]]:
@@ -421,7 +511,7 @@ class _Tolerant(Rule):
         difference = abs((s.gross_minor - s.fee_minor) - (e.amount_minor - e.fee_minor))
         if not self.limit.allows(difference, e.amount_minor):
             return None
-        days = abs((line_date(s) - ledger_date(e)).days)
+        days = abs(days_off(e, line_date(s)))
         if days > self.days:
             return None
         # Amount first, then days: a day never outweighs a minor unit.
@@ -478,6 +568,8 @@ class _Tolerant(Rule):
                 continue
             days = ((s.settled_on or s.occurred_at.date())
                     - (e.settles_on or e.occurred_at.date())).days
+            if days > 0 and e.settles_by is not None:  # within its window is on time
+                days = max(((s.settled_on or s.occurred_at.date()) - e.settles_by).days, 0)
             if days > window or days < -window:
                 continue
             lused[i] = 1
@@ -495,6 +587,13 @@ class _Tolerant(Rule):
             self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
 
     def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Pair within one bucket: optimally when it is small, else cheapest first."""
+        if len(ls) * len(ss) <= _OPTIMAL_PAIRS:
+            self._optimal(work, ls, ss)
+        else:
+            self._greedy(work, ls, ss)
+
+    def _optimal(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Least-total-cost assignment within one bucket; ties are flagged ambiguous."""
         matrix = [[self.cost(work, i, j) for j in ss] for i in ls]
         if all(c is None for row in matrix for c in row):
@@ -522,6 +621,135 @@ class _Tolerant(Rule):
             work.pair(self.name, ls[r], ss[c], ambiguous=r in ambiguous)
 
 
+    def _greedy(self, work: Work, ls: list[int], ss: list[int]) -> None:
+        """Cheapest pair first within a large bucket, in bounded work (``ls``, ``ss`` by id).
+
+        The pairs are those of taking, again and again, the free pair of least cost,
+        of those equally cheap the one whose entry and then line comes first by id.
+        Records alike in every field the cost reads form a class; the work is done on
+        classes, so that n equal records cost n steps, and only line classes whose net
+        lies within the tolerance of an entry class's are ever costed. A pair is
+        ambiguous when another pair of the same two classes was made (a swap costs the
+        same), or when its entry or its line had another free candidate at that cost.
+        """
+        ledger, statement = work.ledger, work.statement
+        lused, sused = work.lused, work.sused
+        lclasses, lmembers = _classes(ls, lambda i: _ledger_class(ledger[i]))
+        sclasses, smembers = _classes(ss, lambda j: _line_class(statement[j]))
+        # Line classes by currency and kind of movement, sorted by net, to find by bisection.
+        by_flow: dict[tuple[str, int], list[tuple[int, int]]] = {}
+        for b, (currency, flow, _, net, _) in enumerate(sclasses):
+            by_flow.setdefault((currency, flow), []).append((net, b))
+        for sorted_classes in by_flow.values():
+            sorted_classes.sort()
+        limit, window = self.limit, self.days
+        levels: dict[int, list[tuple[int, int]]] = {}  # cost: (entry class, line class)
+        for a, (currency, flow, ref, net, amount, due, by) in enumerate(lclasses):
+            candidates = by_flow.get((currency, flow))
+            if not candidates:
+                continue
+            ratio = limit.ratio
+            reach = max(limit.absolute, ratio.numerator * abs(amount) // ratio.denominator)
+            # Indexing from the bisection, not islice: islice would step over the start.
+            for k in range(bisect_left(candidates, (net - reach, -1)), len(candidates)):
+                s_net, b = candidates[k]
+                if s_net > net + reach:
+                    break
+                s_ref, s_due = sclasses[b][2], sclasses[b][4]
+                difference = abs(s_net - net)
+                days = (s_due - due).days
+                if days > 0 and by is not None:  # inside the settlement window is on time
+                    days = max((s_due - by).days, 0)
+                days = abs(days)
+                if (
+                    days > window
+                    or not _refs_compatible(ref, s_ref)
+                    or not limit.allows(difference, amount)
+                ):
+                    continue
+                levels.setdefault(difference * (window + 1) + days, []).append((a, b))
+        lnext = [0] * len(lclasses)  # the first member of a class that may still be free
+        snext = [0] * len(sclasses)
+        lfree = [len(members) for members in lmembers]
+        sfree = [len(members) for members in smembers]
+
+        def first_free(members: list[int], cursor: list[int], c: int, used: bytearray) -> int:
+            k = cursor[c]
+            while k < len(members) and used[members[k]]:
+                k += 1
+            cursor[c] = k
+            return members[k] if k < len(members) else -1
+
+        chosen: list[tuple[int, int, int, int, bool]] = []  # i, j, class a, class b, alone
+        made: Counter[tuple[int, int]] = Counter()
+        lrank = {i: r for r, i in enumerate(ls)}
+        srank = {j: r for r, j in enumerate(ss)}
+        for cost in sorted(levels):
+            adjacent: dict[int, list[int]] = {}
+            back: dict[int, list[int]] = {}
+            for a, b in levels[cost]:
+                adjacent.setdefault(a, []).append(b)
+                back.setdefault(b, []).append(a)
+            # The entry classes' first free members, merged by id order (ls is by id).
+            heap = []
+            for a in adjacent:
+                i = first_free(lmembers[a], lnext, a, lused)
+                if i != -1:
+                    heap.append((lrank[i], i, a))
+            heapify(heap)
+            while heap:
+                _, i, a = heappop(heap)
+                best = best_class = -1
+                for b in adjacent[a]:
+                    j = first_free(smembers[b], snext, b, sused)
+                    if j != -1 and (best == -1 or srank[j] < srank[best]):
+                        best, best_class = j, b
+                if best == -1:
+                    continue  # no free line at this cost for the class: done with it here
+                others = sum(sfree[b] for b in adjacent[a]) - 1
+                rivals = sum(lfree[c] for c in back[best_class]) - 1
+                lused[i] = sused[best] = 1
+                lfree[a] -= 1
+                sfree[best_class] -= 1
+                chosen.append((i, best, a, best_class, others == 0 and rivals == 0))
+                made[(a, best_class)] += 1
+                i = first_free(lmembers[a], lnext, a, lused)
+                if i != -1:
+                    heappush(heap, (lrank[i], i, a))
+        for i, j, a, b, alone in chosen:
+            lused[i] = sused[j] = 0  # pair() marks them again
+            work.pair(self.name, i, j, ambiguous=not alone or made[(a, b)] > 1)
+
+
+def _classes(
+    indices: list[int], class_of: Callable[[int], tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[list[int]]]:
+    """The distinct classes of ``indices`` in order of first appearance, and their members."""
+    found: dict[tuple[Any, ...], int] = {}
+    classes: list[tuple[Any, ...]] = []
+    members: list[list[int]] = []
+    for k in indices:
+        key = class_of(k)
+        c = found.setdefault(key, len(classes))
+        if c == len(classes):
+            classes.append(key)
+            members.append([])
+        members[c].append(k)
+    return classes, members
+
+
+def _ledger_class(e: LedgerEntry) -> tuple[Any, ...]:
+    """What the tolerant cost reads of an entry: currency, flow, reference, net, amount, window."""
+    return (e.currency, LEDGER_FLOW_BY_ID[id(e.kind)], e.reference, e.amount_minor - e.fee_minor,
+            e.amount_minor, ledger_date(e), e.settles_by)
+
+
+def _line_class(s: StatementLine) -> tuple[Any, ...]:
+    """What the tolerant cost reads of a line: currency, flow, reference, net, date."""
+    return (s.currency, LINE_FLOW_BY_ID[id(s.kind)], s.reference, s.gross_minor - s.fee_minor,
+            line_date(s))
+
+
 def tolerance(
     *, amount: int = 0, ratio: str | Decimal | int | Fraction = 0, days: int = 0
 ) -> Rule:
@@ -532,7 +760,9 @@ def tolerance(
     candidates the pass chooses the assignment with the fewest unpaired
     records and then the least total cost (amount difference first, then
     days), never first-come; a pair that another at the same cost could
-    replace is flagged ambiguous. The first tolerance rule also decides when
+    replace is flagged ambiguous. A bucket of more than 256 entry-line pairs
+    is paired cheapest pair first instead (least cost, then entry id, then
+    line id), in near-linear time. The first tolerance rule also decides when
     a reference-matched difference counts as rounding.
 
     Args:
@@ -594,10 +824,11 @@ def many_to_one(*, by: str = "payout_reference") -> Rule:
             settlement date, in its currency).
 
     Raises:
-        ValueError: ``by`` is neither.
+        InvalidRecord: (a ValueError) ``by`` is neither.
     """
     if by not in ("payout_reference", "settlement_date"):
-        raise ValueError(f"by must be 'payout_reference' or 'settlement_date', got {by!r}")
+        raise InvalidRecord("by must be 'payout_reference' or 'settlement_date'", value=by,
+                            field="by")
     return _ManyToOne("many_to_one", by)
 
 

@@ -85,6 +85,18 @@ def ledger_date(entry: LedgerEntry) -> date:
     return entry.settles_on or entry.occurred_at.date()
 
 
+def days_off(entry: LedgerEntry, day: date) -> int:
+    """How many days ``day`` falls outside the entry's settlement window (signed; 0 inside).
+
+    The window is ``settles_on`` to ``settles_by`` (one day without
+    ``settles_by``; the occurrence date when neither is known).
+    """
+    early = (day - ledger_date(entry)).days
+    if early <= 0 or entry.settles_by is None:
+        return early
+    return max((day - entry.settles_by).days, 0)
+
+
 def line_date(line: StatementLine) -> date:
     """The date a line settled (its occurrence date when unknown)."""
     return line.settled_on or line.occurred_at.date()

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import attrs
 
-from refundcore.domain import Funder, Order, Refund
+from refundcore.domain import Funder, Order, Refund, RefundMethod
 from refundcore.lifecycle import (
     Deadline,
     DeadlinePassed,
@@ -55,6 +55,8 @@ class Injection(enum.Enum):
     """The platform rounded a fee one minor unit up."""
     DAILY_PAYOUT = "payout aggregated over a day"
     """The platform settled one day's lines as a single payout line."""
+    COUPON_NOT_DEDUCTED = "shop coupon not deducted"
+    """The platform settled a sale without taking off the shop's own coupon."""
 
     @property
     def category(self) -> Category:
@@ -67,10 +69,11 @@ _CATEGORY = {
     Injection.WRONG_FEE_RATE: Category.FEE_MISMATCH,
     Injection.DUPLICATE_REFUND: Category.DUPLICATE_ON_STATEMENT,
     Injection.LATE_SETTLEMENT: Category.MISSING_FROM_STATEMENT,
-    Injection.CHARGEBACK: Category.UNEXPECTED_ON_STATEMENT,
+    Injection.CHARGEBACK: Category.CHARGEBACK,
     Injection.SUBSIDY_SETTLED_DIFFERENTLY: Category.SUBSIDY_DIFFERENCE,
     Injection.ROUNDING_CENT: Category.MATCHED_WITHIN_TOLERANCE,
     Injection.DAILY_PAYOUT: Category.MATCHED,
+    Injection.COUPON_NOT_DEDUCTED: Category.COUPON_NOT_DEDUCTED,
 }
 _RAW_TYPE = {
     LineKind.CHARGE: "交易收入",
@@ -113,6 +116,7 @@ class Movement:
         fee: Fee kept, minor units.
         at: When it happened.
         settled_on: When the platform settles it.
+        coupon: On a sale's charge, the shop-funded coupon taken off it (minor units).
     """
 
     event_id: str
@@ -123,6 +127,7 @@ class Movement:
     fee: int
     at: datetime
     settled_on: date
+    coupon: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -180,7 +185,9 @@ def movements(events: Iterable[Event], orders: Iterable[Order],
             books[event.case_id].paid = event
         elif isinstance(event, RefundSucceeded):
             refund = issued[(event.case_id, event.refund_id)]
-            books[case_order[event.case_id]].refunds.append((event, refund))
+            # Store credit and coupons are the shop's own: the platform never pays them out.
+            if refund.method is RefundMethod.ORIGINAL_ROUTE:
+                books[case_order[event.case_id]].refunds.append((event, refund))
         elif isinstance(event, (ReceiptConfirmed, OrderCancelled)) or (
                 isinstance(event, DeadlinePassed)
                 and event.deadline is Deadline.ORDER_CONFIRMATION):
@@ -210,12 +217,16 @@ def _settle(book: _Book, terms: PlatformTerms) -> list[Movement]:
     reference = order.tenders[0].id if len(order.tenders) == 1 else f"TRADE-{order.id}"
     out = []
 
-    def add(event: Event, kind: LineKind, ref: str, gross: int, kept: int = 0) -> None:
+    coupon = sum(d.amount.minor for d in order.discounts if d.funded_by is Funder.MERCHANT)
+
+    def add(event: Event, kind: LineKind, ref: str, gross: int, kept: int = 0,
+            coupon: int = 0) -> None:
         if gross or kept:
             out.append(Movement(event_id=event.id, kind=kind, order_id=order.id, reference=ref,
-                                gross=gross, fee=kept, at=event.at, settled_on=day(event.at)))
+                                gross=gross, fee=kept, at=event.at, settled_on=day(event.at),
+                                coupon=coupon))
 
-    add(paid, LineKind.CHARGE, reference, payable, fee)
+    add(paid, LineKind.CHARGE, reference, payable, fee, coupon)
     add(paid, LineKind.COMMISSION, reference, -commission)
     add(paid, LineKind.SUBSIDY, reference, subsidy)
     refunded = 0
@@ -264,7 +275,10 @@ class Statement:
             self.by_order.setdefault(move.order_id, []).append(line_id)
         # Orders whose every movement settles this month: safe to spoil one at a time.
         self.candidates = sorted(o for o in self.by_order if o not in late)
-        self.used: set[str] = set()
+        # Orders with lines that happened before the month settle what the last month
+        # carried (its open items): never spoiled, nor their days paid out as one.
+        self.used: set[str] = {m.order_id for m in month
+                               if m.at.astimezone(terms.timezone).date() < start}
         self.planted: list[Planted] = []
 
     def spoil(self, times: int) -> None:
@@ -277,6 +291,7 @@ class Statement:
             self._duplicate_refund()
             self._chargeback()
             self._subsidy()
+            self._coupon_not_deducted()
             self._charge_fee(Injection.ROUNDING_CENT)
 
     def result(self) -> tuple[tuple[StatementLine, ...], tuple[Planted, ...]]:
@@ -403,3 +418,17 @@ class Statement:
         self._plant(Injection.SUBSIDY_SETTLED_DIFFERENTLY, move.order_id, [line_id], [move],
                     f"the platform paid {self._money(gross)} of the {self._money(move.gross)} "
                     "coupon it funded")
+
+    def _coupon_not_deducted(self) -> None:
+        # A sale whose reference the ledger knows, settled as if the shop's coupon were not there.
+        line_id = self._pick(LineKind.CHARGE, lambda m: m.coupon > 0
+                             and not str(m.reference).startswith("TRADE-"))
+        if line_id is None:
+            return
+        line, move = self.lines[line_id], self.movement[line_id]
+        gross = move.gross + move.coupon
+        self.lines[line_id] = attrs.evolve(line, gross_minor=gross,
+                                           net_minor=gross - line.fee_minor)
+        self._plant(Injection.COUPON_NOT_DEDUCTED, move.order_id, [line_id], [move],
+                    f"settled {self._money(gross)}: the shop's {self._money(move.coupon)} coupon "
+                    "was not taken off")

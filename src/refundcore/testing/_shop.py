@@ -134,16 +134,16 @@ class _Clock:
 
 
 class Shop:
-    """Drives one month of orders through the charts and the policy."""
+    """Drives the orders of one or more months through the charts and the policy."""
 
     def __init__(self, rng: random.Random, *, start: datetime, end: datetime,
-                 count: int, label: str) -> None:
+                 count: int) -> None:
         self.rng = rng
         self.clock = _Clock(rng)
         self.start = start
         self.end = end
         self.count = count
-        self.label = label
+        self.numbers: dict[str, int] = {}  # orders placed so far, by month
         customers = max(count // 3, 4)
         self.customers = tuple(f"C{n:05d}" for n in range(customers))
         risky = max(customers // 80, 1)
@@ -170,16 +170,19 @@ class Shop:
         """Simulate every order of the month, in the order they were placed."""
         seconds = int((self.end - self.start).total_seconds())
         moments = sorted(self.rng.randrange(seconds) for _ in range(self.count))
-        for number, offset in enumerate(moments, start=1):
-            self._order(number, self.start + timedelta(seconds=offset))
+        for offset in moments:
+            self._order(self.start + timedelta(seconds=offset))
         self.events.sort(key=lambda e: (e.at, e.case_id, e.id))
         return ShopMonth(orders=tuple(self.orders), order_states=tuple(self.order_states),
                          cases=tuple(self.cases), events=tuple(self.events),
                          high_risk=self.high_risk)
 
-    def _build_order(self, number: int, placed: datetime) -> Order:
+    def _build_order(self, placed: datetime) -> Order:
         rng = self.rng
-        order_id = f"O{self.label}-{number:05d}"
+        local = placed.astimezone(CST)
+        label = f"{local.year % 100:02d}{local.month:02d}"
+        self.numbers[label] = self.numbers.get(label, 0) + 1
+        order_id = f"O{label}-{self.numbers[label]:05d}"
         customer = rng.choice(self.customers)
         items = rng.sample(_CATALOGUE, rng.choice((1, 1, 1, 2, 2, 3, 4)))
         lines = tuple(
@@ -219,9 +222,9 @@ class Shop:
         return tuple(Tender(id=f"{_PREFIX[kind]}-{order_id}-{k}", kind=kind, amount=_cny(amount))
                      for k, (kind, amount) in enumerate(parts, start=1))
 
-    def _order(self, number: int, placed: datetime) -> None:
+    def _order(self, placed: datetime) -> None:
         rng, clock = self.rng, self.clock
-        order = self._build_order(number, placed)
+        order = self._build_order(placed)
         self.orders.append(order)
         paid_at = order.paid_at or placed
         case = OrderCase.open(order)

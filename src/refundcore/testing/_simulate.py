@@ -20,6 +20,7 @@ from fractions import Fraction
 import attrs
 
 from refundcore.domain import Order
+from refundcore.errors import InvalidRecord
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.lifecycle import CaseState, Event
 from refundcore.posting import SettlementTerms, post
@@ -28,6 +29,7 @@ from refundcore.reconcile import (
     Category,
     LineKind,
     Match,
+    OpenItem,
     Reconciliation,
     Rule,
     StatementLine,
@@ -47,6 +49,7 @@ __all__ = [
     "TruthCheck",
     "check_truth",
     "simulate",
+    "simulate_months",
     "simulation_rules",
 ]
 
@@ -61,6 +64,7 @@ _ENTRY_KIND = {
     LineKind.COMMISSION: EntryKind.COMMISSION,
     LineKind.SUBSIDY: EntryKind.PLATFORM_SUBSIDY,
 }
+_PLAIN = (Category.MATCHED, Category.TIMING_CLEARED)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -96,7 +100,9 @@ class TruthCheck:
 
     A *reported* outcome is every break, and every match that is not a plain
     one-to-one match (matched within tolerance, or grouping several records).
-    Open items are timing, not discrepancies, and are not counted.
+    Open items, and earlier open items cleared one to one
+    (:attr:`~refundcore.reconcile.Category.TIMING_CLEARED`), are timing, not
+    discrepancies, and are not counted.
 
     Attributes:
         injected: How many discrepancies were planted.
@@ -170,10 +176,16 @@ class SimulatedMonth:
     statement: tuple[StatementLine, ...]
     truth: tuple[Discrepancy, ...]
 
-    def reconcile(self) -> Reconciliation:
-        """Reconcile the month's ledger and statement with :func:`simulation_rules`."""
+    def reconcile(self, *, open_items: Iterable[OpenItem] = ()) -> Reconciliation:
+        """Reconcile the month's ledger and statement with :func:`simulation_rules`.
+
+        Args:
+            open_items: The previous month's open items (its result's
+                ``open_items``); those settled this month clear as
+                :attr:`~refundcore.reconcile.Category.TIMING_CLEARED`.
+        """
         return reconcile(self.ledger, self.statement, rules=simulation_rules(),
-                         period=self.period)
+                         period=self.period, open_items=open_items)
 
     def check(self, result: Reconciliation) -> TruthCheck:
         """Score ``result`` against the planted truth (see :func:`check_truth`)."""
@@ -189,7 +201,7 @@ def check_truth(result: Reconciliation, truth: Iterable[Discrepancy]) -> TruthCh
     planted = tuple(truth)
     reported: list[Break | Match] = list(result.breaks)
     reported.extend(m for m in result.matches
-                    if m.category is not Category.MATCHED
+                    if m.category not in _PLAIN
                     or len(m.ledger) != 1 or len(m.statement) != 1)
     keys = {d.key for d in planted}
     seen = set()
@@ -209,7 +221,7 @@ def check_truth(result: Reconciliation, truth: Iterable[Discrepancy]) -> TruthCh
 def _period(month: str) -> tuple[date, date]:
     found = _MONTH.fullmatch(month) if isinstance(month, str) else None
     if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1971:
-        raise ValueError(f"month must be 'YYYY-MM', got {month!r} ({type(month).__name__})")
+        raise InvalidRecord("month must be 'YYYY-MM'", value=month, field="month")
     first = date(int(found.group(1)), int(found.group(2)), 1)
     following = (first + timedelta(days=32)).replace(day=1)
     return first, following - timedelta(days=1)
@@ -217,8 +229,8 @@ def _period(month: str) -> tuple[date, date]:
 
 def _count(value: object, name: str, minimum: int) -> int:
     if type(value) is not int or value < minimum:
-        raise ValueError(f"{name} must be an int of at least {minimum}, got {value!r} "
-                         f"({type(value).__name__})")
+        raise InvalidRecord(f"{name} must be an int of at least {minimum}", value=value,
+                            field=name)
     return value
 
 
@@ -253,38 +265,107 @@ def simulate(*, orders: int = 3000, seed: int = 0, month: str = "2026-11",
             statement settles the ledger exactly (open items aside).
 
     Raises:
-        ValueError: a malformed argument (the message shows it and its type).
+        InvalidRecord: a malformed argument (the message shows it and its type); also a
+            ``ValueError``.
     """
+    return _simulate(orders, seed, month, 1, discrepancies)[0]
+
+
+def simulate_months(*, orders: int = 3000, seed: int = 0, first: str = "2026-11",
+                    months: int = 2, discrepancies: bool = True) -> tuple[SimulatedMonth, ...]:
+    """Simulate consecutive months of one shop, for a month-end close with carry-over.
+
+    One shop runs across every month (orders placed in one month are
+    confirmed, returned and refunded in the next), as :func:`simulate` does
+    for one. Month *k* holds the orders placed in it, the events and ledger
+    entries that occurred in it (the ledger posted with what was known at its
+    end, so an order not confirmed by then has no settlement date yet), and
+    the platform's statement of the lines settled in it, its own
+    discrepancies planted (its :attr:`~SimulatedMonth.truth`). A sale
+    confirmed late in a month settles in the next: it is an open item of the
+    first month and, passed to the next month's
+    :meth:`SimulatedMonth.reconcile`, clears there as timing.
+
+    Pure, like :func:`simulate`; ``months=1`` gives ``(simulate(...),)``.
+
+    Args:
+        orders: How many orders are placed in each month (at least 1).
+        seed: The seed.
+        first: The first month, ``"YYYY-MM"``.
+        months: How many consecutive months (at least 1).
+        discrepancies: Whether to plant discrepancies.
+
+    Returns:
+        The months, in order.
+
+    Raises:
+        InvalidRecord: a malformed argument (the message shows it and its type); also a
+            ``ValueError``.
+    """
+    return _simulate(orders, seed, first, _count(months, "months", 1), discrepancies)
+
+
+def _simulate(orders: object, seed: object, month: str, months: int,
+              discrepancies: object) -> tuple[SimulatedMonth, ...]:
     count = _count(orders, "orders", 1)
     seed = _count(seed, "seed", 0)
-    first, last = _period(month)
+    periods = [_period(month)]
+    while len(periods) < months:
+        periods.append(_period(_next(periods[-1][0])))
     if discrepancies is not True and discrepancies is not False:
-        raise ValueError(f"discrepancies must be a bool, got {discrepancies!r} "
-                         f"({type(discrepancies).__name__})")
-    start = datetime.combine(first, datetime.min.time(), CST)
-    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), CST)
+        raise InvalidRecord("discrepancies must be a bool", value=discrepancies,
+                            field="discrepancies")
+    first = periods[0][0]
+    start = _midnight(first)
+    end = _midnight(periods[-1][1] + timedelta(days=1))
     rng = random.Random(seed)
-    shop = Shop(rng, start=start, end=end, count=count,
-                label=f"{first.year % 100:02d}{first.month:02d}").run()
+    shop = Shop(rng, start=start, end=end, count=count * months).run()
     terms = SettlementTerms(fee_rate=FEE_RATE, commission_rate=COMMISSION_RATE,
                             settlement_days=SETTLEMENT_DAYS, timezone=CST)
-    posted = post(shop.events, orders=shop.orders, terms=terms)
-    ledger = tuple(e for e in posted if first <= e.occurred_at.astimezone(CST).date() <= last)
     platform = PlatformTerms(fee_rate=FEE_RATE, commission_rate=COMMISSION_RATE,
                              settlement_days=SETTLEMENT_DAYS, timezone=CST)
-    book = Statement(movements(shop.events, shop.orders, platform), period=(first, last),
-                     currency=CURRENCY, rng=random.Random(f"{seed}:platform"), terms=platform)
-    if discrepancies:
-        book.spoil(max(count // 1000, 1))
-    statement, planted = book.result()
-    by_movement = {(e.order_id, e.source_event_id, e.kind): e.id for e in ledger}
-    truth = tuple(
-        Discrepancy(
-            injection=p.injection, category=p.injection.category,
-            ledger_ids=tuple(sorted(by_movement[(order_id, event_id, _ENTRY_KIND[kind])]
-                                    for order_id, event_id, kind in p.movements)),
-            statement_ids=p.statement_ids, order_id=p.order_id, note=p.note)
-        for p in planted)
-    return SimulatedMonth(month=month, seed=seed, period=(first, last), terms=terms,
-                          orders=shop.orders, order_states=shop.order_states, cases=shop.cases,
-                          events=shop.events, ledger=ledger, statement=statement, truth=truth)
+    moves = movements(shop.events, shop.orders, platform)
+    out = []
+    for k, (begin, last) in enumerate(periods):
+        opened, closed = _midnight(begin), _midnight(last + timedelta(days=1))
+        final = k == months - 1
+        # The ledger as closed at the month's end (the last month: everything, as before).
+        known = shop.events if final else tuple(e for e in shop.events if e.at < closed)
+        posted = post(known, orders=shop.orders, terms=terms)
+        ledger = tuple(e for e in posted
+                       if begin <= e.occurred_at.astimezone(CST).date() <= last)
+        book = Statement(moves, period=(begin, last), currency=CURRENCY,
+                         rng=random.Random(f"{seed}:platform" + (f":{k}" if k else "")),
+                         terms=platform)
+        if discrepancies:
+            book.spoil(max(count // 1000, 1))
+        statement, planted = book.result()
+        by_movement = {(e.order_id, e.source_event_id, e.kind): e.id for e in ledger}
+        truth = tuple(
+            Discrepancy(
+                injection=p.injection, category=p.injection.category,
+                ledger_ids=tuple(sorted(by_movement[(order_id, event_id, _ENTRY_KIND[kind])]
+                                        for order_id, event_id, kind in p.movements)),
+                statement_ids=p.statement_ids, order_id=p.order_id, note=p.note)
+            for p in planted)
+        placed = tuple(o for o in shop.orders if opened <= o.placed_at < closed)
+        ids = {o.id for o in placed}
+        cases = tuple(c for c in shop.cases
+                      if opened <= c.history[0].at and (final or c.history[0].at < closed))
+        events = tuple(e for e in shop.events
+                       if (k == 0 or opened <= e.at) and (final or e.at < closed))
+        out.append(SimulatedMonth(
+            month=f"{begin.year:04d}-{begin.month:02d}", seed=seed, period=(begin, last),
+            terms=terms, orders=placed,
+            order_states=tuple(s for s in shop.order_states if s[0] in ids), cases=cases,
+            events=events, ledger=ledger, statement=statement, truth=truth))
+    return tuple(out)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), CST)
+
+
+def _next(month_start: date) -> str:
+    following = (month_start + timedelta(days=32)).replace(day=1)
+    return f"{following.year:04d}-{following.month:02d}"

@@ -1,0 +1,426 @@
+"""Money and FineMoney: the edges mutation testing found unpinned (see ``make mutate``).
+
+Each test here fails when one small change to ``refundcore/money.py`` is made:
+a bound moved by one, a comparison loosened, a message or an error's ``value``
+lost. Messages are part of the API (they name the value and its type), so they
+are pinned exactly.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from refundcore import CurrencyMismatch, FineMoney, InvalidAmount, Money, Rounding
+from refundcore.errors import RefundcoreError
+
+DECIMAL_MODES = {
+    Rounding.HALF_UP: decimal.ROUND_HALF_UP,
+    Rounding.HALF_DOWN: decimal.ROUND_HALF_DOWN,
+    Rounding.HALF_EVEN: decimal.ROUND_HALF_EVEN,
+    Rounding.UP: decimal.ROUND_UP,
+    Rounding.DOWN: decimal.ROUND_DOWN,
+    Rounding.CEILING: decimal.ROUND_CEILING,
+    Rounding.FLOOR: decimal.ROUND_FLOOR,
+}
+ORACLE = decimal.Context(prec=100)
+
+CNY = "CNY"
+YUAN = Money.of("1.00", CNY)
+DOLLAR = Money.of("1.00", "USD")
+FEE = FineMoney.of("0.001", CNY)
+FEE_USD = FineMoney.of("0.001", "USD")
+
+
+def _raises(call: Callable[[], object], kind: type[RefundcoreError]) -> RefundcoreError:
+    with pytest.raises(kind) as caught:
+        call()
+    return caught.value
+
+
+# -- the 38-digit bound ------------------------------------------------------------------
+
+
+def test_thirty_eight_digits_of_minor_units_are_money() -> None:
+    """An amount of exactly 38 digits in minor units is accepted, to the last fen."""
+    amount = Money.of("9" * 36 + ".99", CNY)
+    assert amount.minor == int("9" * 38)
+    assert Money.of("-" + "9" * 38, "JPY").minor == -int("9" * 38)
+
+
+def test_thirty_nine_digits_of_minor_units_are_refused() -> None:
+    """One digit more than 38 minor-unit digits is an input error, not money."""
+    error = _raises(lambda: Money.of("1" + "0" * 36 + ".00", CNY), InvalidAmount)
+    assert error.value == Decimal("1" + "0" * 36 + ".00")
+    assert str(error) == ("the amount is too large to be money (10**38 minor units or more), "
+                          f"got {error.value!r} (Decimal)")
+    with pytest.raises(InvalidAmount, match="too large"):
+        Money.of("1" + "0" * 38, "JPY")
+
+
+def test_the_bound_counts_digits_after_the_shift_to_minor_units() -> None:
+    """The bound is on minor units: 37 digits of yuan is 39 digits of fen, and refused."""
+    with pytest.raises(InvalidAmount, match="too large"):
+        Money.of(Decimal("1E+36"), CNY)
+    assert Money.of(Decimal("1E+35"), CNY).minor == 10**37
+    assert FineMoney.of("1" + "0" * 19 + ".000000000000000001", CNY).units == 10**37 + 1
+
+
+# -- rounding at the edges ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rounding", "expected"),
+    [
+        (Rounding.HALF_UP, 1),
+        (Rounding.HALF_DOWN, 0),
+        (Rounding.HALF_EVEN, 0),
+        (Rounding.UP, 1),
+        (Rounding.DOWN, 0),
+        (Rounding.CEILING, 1),
+        (Rounding.FLOOR, 0),
+    ],
+)
+def test_half_of_one_fen_rounds_as_named(rounding: Rounding, expected: int) -> None:
+    """1 fen x 0.5 is a tie with numerator 1; each mode resolves it its own way."""
+    assert Money.from_minor(1, CNY).multiply("0.5", rounding=rounding).minor == expected
+    assert Money.from_minor(-1, CNY).multiply("0.5", rounding=rounding).minor == -(
+        1 - expected if rounding in (Rounding.CEILING, Rounding.FLOOR) else expected
+    )
+
+
+@pytest.mark.parametrize("rounding", list(Rounding))
+@pytest.mark.parametrize("text", ["0.0000001", "-0.0000001", "0.0000009", "-0.0000009"])
+def test_a_far_smaller_amount_rounds_as_the_oracle_says(text: str, rounding: Rounding) -> None:
+    """Amounts far below one fen round toward the right neighbour, with their sign."""
+    expected = Decimal(text).quantize(Decimal("0.01"), rounding=DECIMAL_MODES[rounding])
+    assert Money.of(text, CNY, rounding=rounding).amount == expected
+
+
+@given(
+    minor=st.integers(-(10**6), 10**6),
+    numerator=st.integers(-50, 50),
+    denominator=st.integers(1, 50),
+    rounding=st.sampled_from(list(Rounding)),
+)
+def test_multiply_by_a_fraction_matches_decimal(
+    minor: int, numerator: int, denominator: int, rounding: Rounding
+) -> None:
+    """multiply() by any exact fraction rounds as decimal's matching mode does."""
+    product = Money.from_minor(minor, CNY).multiply(
+        Fraction(numerator, denominator), rounding=rounding
+    )
+    exact = ORACLE.divide(Decimal(minor * numerator), Decimal(denominator))
+    assert product.minor == int(exact.quantize(Decimal(1), rounding=DECIMAL_MODES[rounding]))
+
+
+@given(units=st.integers(-(10**8), 10**8), rounding=st.sampled_from(list(Rounding)))
+def test_fine_money_to_money_matches_decimal(units: int, rounding: Rounding) -> None:
+    """FineMoney at five places rounds to fen as decimal's matching mode does."""
+    fine = FineMoney(units, 5, CNY)
+    expected = fine.amount.quantize(Decimal("0.01"), rounding=DECIMAL_MODES[rounding])
+    assert fine.to_money(rounding=rounding).amount == expected
+
+
+# -- zero, signs and views ---------------------------------------------------------------
+
+
+def test_zero_has_no_minus_sign() -> None:
+    """Zero shows and converts without a sign, in Money and FineMoney alike."""
+    assert str(Money.zero(CNY)) == "0.00 CNY"
+    assert str(Money.zero(CNY).amount) == "0.00"
+    assert str(FineMoney(0, 4, CNY).amount) == "0.0000"
+    assert repr(FineMoney(0, 4, CNY)) == "FineMoney.of('0.0000', 'CNY')"
+    assert str(Money.of("-0.01", CNY)) == "-0.01 CNY"
+
+
+def test_products_keep_their_currency() -> None:
+    """Multiplying by a whole quantity, from either side, keeps the currency."""
+    assert (YUAN * 3).currency == CNY
+    assert (3 * YUAN).currency == CNY
+    assert Money.of("3.00", CNY) == YUAN * 3
+
+
+def test_times_by_a_positive_exponent_keeps_the_currency_scale() -> None:
+    """times() by 1E+1 is ten times the amount at the currency's own scale."""
+    product = Money.of("1.23", CNY).times(Decimal("1E+1"))
+    assert product.scale == 2
+    assert product.units == 1230
+    assert product == Money.of("12.30", CNY)
+
+
+def test_split_into_one_part_is_the_whole() -> None:
+    """split(1) gives the amount itself; split(0) is refused naming the count."""
+    assert YUAN.split(1) == (YUAN,)
+    error = _raises(lambda: YUAN.split(0), InvalidAmount)
+    assert str(error) == "count must be a positive int, got 0 (int)"
+
+
+def test_fine_money_scale_bounds_are_inclusive() -> None:
+    """Scale 18 is allowed, 19 is not; the currency's exponent is the lower bound."""
+    assert FineMoney(1, 18, CNY).scale == 18
+    assert FineMoney.of("0." + "0" * 17 + "1", CNY).scale == 18
+    error = _raises(lambda: FineMoney(1, 19, CNY), InvalidAmount)
+    assert str(error) == "scale must be an int from CNY's exponent 2 to 18, got 19 (int)"
+    error = _raises(lambda: FineMoney.of("0." + "0" * 18 + "1", CNY), InvalidAmount)
+    assert str(error) == "more than 18 decimal places, got '0.0000000000000000001' (str)"
+
+
+@pytest.mark.parametrize("scale", [True, 2.5, "3"])
+def test_fine_money_scale_must_be_an_int(scale: object) -> None:
+    """A bool, float or str scale is refused even when it would be in range."""
+    with pytest.raises(InvalidAmount, match="scale must be an int") as caught:
+        FineMoney(1, scale, "JPY")  # type: ignore[arg-type]
+    assert caught.value.value == scale
+
+
+def test_fine_money_hash_tells_values_apart() -> None:
+    """Unequal FineMoney values do not all share one hash."""
+    hashes = {hash(FineMoney(units, 5, CNY)) for units in range(1, 200, 7)}
+    assert len(hashes) > 1
+
+
+class _Greater:
+    """Claims to be greater than anything, when asked through the reflected operators."""
+
+    def __gt__(self, other: object) -> bool:
+        return True
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    def __ge__(self, other: object) -> bool:
+        return True
+
+    def __le__(self, other: object) -> bool:
+        return False
+
+
+def test_fine_money_comparisons_defer_to_other_types() -> None:
+    """Comparing FineMoney with a foreign type lets that type answer."""
+    fee, other = FineMoney.of("0.001", CNY), _Greater()
+    assert fee < other
+    assert fee <= other
+    assert not fee > other
+    assert not fee >= other
+
+
+# -- errors name what went wrong ---------------------------------------------------------
+
+ERRORS: list[tuple[str, Callable[[], object], type[RefundcoreError], str]] = [
+    (
+        "float amount",
+        lambda: Money.of(1.5, CNY),  # type: ignore[arg-type]
+        InvalidAmount,
+        (
+            "floats are refused as an amount (they are not exact); pass a str or Decimal,"
+            " got 1.5 (float)"
+        ),
+    ),
+    (
+        "list amount",
+        lambda: Money.of([1], CNY),  # type: ignore[arg-type]
+        InvalidAmount,
+        "an amount must be a str, Decimal or int, got [1] (list)",
+    ),
+    (
+        "nan",
+        lambda: Money.of(Decimal("NaN"), CNY),
+        InvalidAmount,
+        "an amount must be finite, got Decimal('NaN') (Decimal)",
+    ),
+    (
+        "malformed",
+        lambda: Money.of("1e5", CNY),
+        InvalidAmount,
+        "an amount must be a plain decimal number with ASCII digits like '12.34', got '1e5' (str)",
+    ),
+    (
+        "too many places",
+        lambda: Money.of("0.001", CNY),
+        InvalidAmount,
+        (
+            "the amount has more decimal places than 2; name a rounding to round it,"
+            " got Decimal('0.001') (Decimal)"
+        ),
+    ),
+    (
+        "fine too many places",
+        lambda: FineMoney.of(Decimal("1E-19"), CNY),
+        InvalidAmount,
+        "more than 18 decimal places, got Decimal('1E-19') (Decimal)",
+    ),
+    (
+        "bad rounding",
+        lambda: Money.of("1", CNY, rounding="half_up"),  # type: ignore[arg-type]
+        InvalidAmount,
+        "rounding must be a refundcore.Rounding, got 'half_up' (str)",
+    ),
+    (
+        "float factor",
+        lambda: YUAN.multiply(0.5, rounding=Rounding.UP),  # type: ignore[arg-type]
+        InvalidAmount,
+        (
+            "floats are refused as a factor (they are not exact); pass a str or Decimal,"
+            " got 0.5 (float)"
+        ),
+    ),
+    (
+        "float times",
+        lambda: YUAN.times(0.5),  # type: ignore[arg-type]
+        InvalidAmount,
+        (
+            "floats are refused as a factor (they are not exact); pass a str or Decimal,"
+            " got 0.5 (float)"
+        ),
+    ),
+    (
+        "float minor",
+        lambda: Money(1.0, CNY),  # type: ignore[arg-type]
+        InvalidAmount,
+        (
+            "floats are refused as minor units (they are not exact); pass a str or Decimal,"
+            " got 1.0 (float)"
+        ),
+    ),
+    (
+        "bool units",
+        lambda: FineMoney(True, 2, CNY),
+        InvalidAmount,
+        "units must be a str, Decimal or int, got True (bool)",
+    ),
+    (
+        "fine of float",
+        lambda: FineMoney.of(0.1, CNY),  # type: ignore[arg-type]
+        InvalidAmount,
+        (
+            "floats are refused as an amount (they are not exact); pass a str or Decimal,"
+            " got 0.1 (float)"
+        ),
+    ),
+    (
+        "fine places beyond scale",
+        lambda: FineMoney.of(Decimal("1E+40"), CNY),
+        InvalidAmount,
+        ("the amount is too large to be money (10**38 minor units or more), "
+         "got Decimal('1E+40') (Decimal)"),
+    ),
+    (
+        "float quantity",
+        lambda: YUAN * 1.5,  # type: ignore[operator]
+        InvalidAmount,
+        (
+            "only a whole quantity multiplies exactly; use multiply(factor, rounding=...) "
+            "or times(factor), got 1.5 (float)"
+        ),
+    ),
+    (
+        "total of a non-money",
+        lambda: Money.total([YUAN, 1], currency=CNY),  # type: ignore[list-item]
+        InvalidAmount,
+        "only Money can be totalled, got 1 (int)",
+    ),
+    (
+        "total across currencies",
+        lambda: Money.total([YUAN, DOLLAR], currency=CNY),
+        CurrencyMismatch,
+        "cannot total CNY and USD, got 'USD' (str)",
+    ),
+    ("add", lambda: YUAN + DOLLAR, CurrencyMismatch, "cannot add CNY and USD, got 'USD' (str)"),
+    (
+        "subtract",
+        lambda: YUAN - DOLLAR,
+        CurrencyMismatch,
+        "cannot subtract CNY and USD, got 'USD' (str)",
+    ),
+    ("lt", lambda: YUAN < DOLLAR, CurrencyMismatch, "cannot compare CNY and USD, got 'USD' (str)"),
+    ("le", lambda: YUAN <= DOLLAR, CurrencyMismatch, "cannot compare CNY and USD, got 'USD' (str)"),
+    ("gt", lambda: YUAN > DOLLAR, CurrencyMismatch, "cannot compare CNY and USD, got 'USD' (str)"),
+    ("ge", lambda: YUAN >= DOLLAR, CurrencyMismatch, "cannot compare CNY and USD, got 'USD' (str)"),
+    (
+        "fine add",
+        lambda: FEE + FEE_USD,
+        CurrencyMismatch,
+        "cannot add CNY and USD, got 'USD' (str)",
+    ),
+    (
+        "fine add money",
+        lambda: FEE + DOLLAR,
+        CurrencyMismatch,
+        "cannot add CNY and USD, got 'USD' (str)",
+    ),
+    (
+        "fine subtract",
+        lambda: FEE - FEE_USD,
+        CurrencyMismatch,
+        "cannot subtract CNY and USD, got 'USD' (str)",
+    ),
+    (
+        "fine lt",
+        lambda: FEE < FEE_USD,
+        CurrencyMismatch,
+        "cannot compare CNY and USD, got 'USD' (str)",
+    ),
+    (
+        "fine ge",
+        lambda: FEE >= DOLLAR,
+        CurrencyMismatch,
+        "cannot compare CNY and USD, got 'USD' (str)",
+    ),
+    (
+        "empty weights",
+        lambda: YUAN.allocate([]),
+        InvalidAmount,
+        "weights must be a non-empty sequence, got [] (list)",
+    ),
+    (
+        "text weights",
+        lambda: YUAN.allocate("11"),  # type: ignore[arg-type]
+        InvalidAmount,
+        "weights must be a non-empty sequence, got '11' (str)",
+    ),
+    (
+        "mixed weights",
+        lambda: YUAN.allocate([1, YUAN]),  # type: ignore[arg-type]
+        InvalidAmount,
+        (
+            "weights must be all non-negative ints or all Money of one currency,"
+            " got Money.of('1.00', 'CNY') (Money)"
+        ),
+    ),
+    (
+        "weights across currencies",
+        lambda: YUAN.allocate([YUAN, DOLLAR]),
+        CurrencyMismatch,
+        "cannot mix weights in CNY and USD, got 'USD' (str)",
+    ),
+    (
+        "negative weight",
+        lambda: YUAN.allocate([1, -1]),
+        InvalidAmount,
+        "a weight must not be negative, got -1 (int)",
+    ),
+    (
+        "zero weights",
+        lambda: YUAN.allocate([0, 0]),
+        InvalidAmount,
+        "at least one weight must be positive, got [0, 0] (list)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "message"),
+    [pytest.param(call, kind, message, id=name) for name, call, kind, message in ERRORS],
+)
+def test_errors_say_what_is_wrong_and_show_the_value(
+    call: Callable[[], object], kind: type[RefundcoreError], message: str
+) -> None:
+    """Each refusal raises its own error type with its full message, value included."""
+    assert str(_raises(call, kind)) == message
