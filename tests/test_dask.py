@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import attrs
+import dask
 import dask.bag
 import pytest
 from distributed import Client, LocalCluster
@@ -37,18 +39,30 @@ CLUSTER = settings(max_examples=25, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+# On a loaded 2-core machine (CI, under coverage) the scheduler, which runs in this
+# process, and the workers can be starved for seconds: be patient rather than call a
+# connection or a worker dead, and spend no CPU on the workers' sampling profiler.
+PATIENT = {
+    "distributed.comm.timeouts.connect": "120s",
+    "distributed.comm.timeouts.tcp": "300s",
+    "distributed.scheduler.worker-ttl": "15 minutes",
+    "distributed.worker.profile.enabled": False,
+}
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    # Worker processes, so that every task and outcome really crosses a pickle.
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=":0")
-    c = Client(cluster)
-    try:
-        yield c
-    finally:
-        # Generous: on a loaded machine (CI under coverage) closing takes a while.
-        c.close(timeout=300)
-        cluster.close(timeout=300)
+    # One cluster for the module. Worker processes, so that every task and outcome
+    # really crosses a pickle; no memory limit, so that no nanny restarts a worker.
+    with dask.config.set(PATIENT):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               memory_limit=0, dashboard_address=None)
+        c = Client(cluster)
+        try:
+            yield c
+        finally:
+            c.close(timeout=300)
+            cluster.close(timeout=300)
 
 
 def outcomes(result: Reconciliation) -> list[tuple[Any, ...]]:
@@ -215,6 +229,54 @@ def test_a_custom_rule_reconciles_what_is_left_in_one_partition(client: Client) 
                                  period=month.period, partitions=3)
     assert_same(one, many)
     assert any(m.rule == "pair_first" for m in (*many.matches, *many.breaks))
+
+
+def test_equal_inputs_are_scattered_under_new_keys_each_call(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two calls on equal inputs share no data key, so one's release cannot free the other's."""
+    keys: list[set[str]] = []
+    scatter = client.scatter
+
+    def spy(data: Any, **options: Any) -> Any:
+        futures = scatter(data, **options)
+        keys[-1].update(f.key for f in futures)
+        return futures
+
+    monkeypatch.setattr(client, "scatter", spy)
+    month = simulate(orders=30, seed=7)
+    for _ in range(2):
+        keys.append(set())
+        assert_same(month.reconcile(),
+                    partitioned.reconcile(month.ledger, month.statement, client=client,
+                                          rules=simulation_rules(), period=month.period))
+    assert all(keys)
+    assert keys[0].isdisjoint(keys[1])
+
+
+def planted_fault(work: Any) -> None:
+    """A custom rule that fails where entries are left (so on a worker, not on the empty run)."""
+    if work.ledger_left():
+        raise ZeroDivisionError(f"planted fault with {len(work.ledger_left())} entries left")
+
+
+def _tasks(dask_scheduler: Any) -> int:
+    return len(dask_scheduler.tasks)
+
+
+def test_a_failing_task_raises_and_leaves_nothing_on_the_cluster(client: Client) -> None:
+    """A rule failing on a worker raises its error here, and every task of the call is dropped."""
+    month = simulate(orders=40, seed=8)
+    with pytest.raises(ZeroDivisionError, match="planted fault") as caught:
+        partitioned.reconcile(month.ledger, month.statement, client=client,
+                              rules=(exact_reference(), planted_fault), partitions=2)
+    # The traceback kept here still refers to the call's futures: only cancelling
+    # them releases their tasks and data on the scheduler.
+    assert caught.traceback
+    deadline = time.monotonic() + 30
+    while client.run_on_scheduler(_tasks) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.run_on_scheduler(_tasks) == 0
 
 
 def test_rows_and_bags_are_accepted(client: Client) -> None:

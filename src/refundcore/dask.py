@@ -113,6 +113,31 @@ class _Part:
     carried: tuple[LedgerEntry, ...]
 
 
+def _run(
+    client: Any, task: Callable[..., Any], parts: Sequence[_Part], **options: Any
+) -> list[Any]:
+    """``task`` run on every part on the cluster: the answers, in the parts' order.
+
+    The parts are scattered under keys of their own, not keys hashed from
+    their content: an earlier call with an equal part would hold the same key,
+    and its release, which reaches the workers on its own, could free the data
+    this call's task needs (the task is then cancelled for lost dependencies).
+    On any error every future of the call is cancelled, so that no task is left
+    running or holding data on the cluster, then the error is raised.
+    """
+    if not parts:
+        return []
+    scattered: list[Any] = []
+    futures: list[Any] = []
+    try:
+        scattered = client.scatter(list(parts), hash=False)
+        futures = client.map(task, scattered, pure=False, **options)
+        return list(client.gather(futures))
+    except BaseException:
+        client.cancel([*scattered, *futures])
+        raise
+
+
 def _flatten(result: Reconciliation) -> list[Flat]:
     """A result as plain tuples of ids (no records, no context)."""
     out: list[Flat] = [
@@ -500,11 +525,10 @@ def reconcile(
                     where = zlib.crc32(record.reference.encode()) % partitions
                     buckets[where][side].append(record)
         parts = [_Part(tuple(a), tuple(b), tuple(c)) for a, b, c in buckets if a or b or c]
-        futures = (client.map(_round_one, client.scatter(parts), rules=first, period=period,
-                              pure=False) if parts else [])
         left_l: set[str] = set()
         left_s: set[str] = set()
-        for final, lids, sids, repeats in client.gather(futures):
+        for final, lids, sids, repeats in _run(client, _round_one, parts, rules=first,
+                                               period=period):
             finals.append(final)
             left_l.update(lids)
             left_s.update(sids)
@@ -525,9 +549,7 @@ def reconcile(
             tuple(r for side, r in picked if side and r.id in carried_ids),
         ))
     if parts:
-        futures = client.map(_round_two, client.scatter(parts), rules=rest, period=period,
-                             pure=False)
-        second = client.gather(futures)
+        second = _run(client, _round_two, parts, rules=rest, period=period)
         used = {(side, record_id) for final in (*finals, *second) for outcome in final
                 if outcome[0] not in _LEFT
                 for side, ids in ((True, outcome[2]), (False, outcome[3])) for record_id in ids}
