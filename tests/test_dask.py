@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -53,10 +57,11 @@ PATIENT = {
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
     # One cluster for the module. Worker processes, so that every task and outcome
-    # really crosses a pickle; no memory limit, so that no nanny restarts a worker.
+    # really crosses a pickle; no memory limit, so that no nanny restarts a worker; a
+    # port of its own (the default 8787 may be taken, which warns, and warnings fail).
     with dask.config.set(PATIENT):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               memory_limit=0, dashboard_address=None)
+                               memory_limit=0, dashboard_address="127.0.0.1:0")
         c = Client(cluster)
         try:
             yield c
@@ -303,6 +308,26 @@ def test_duplicate_ids_are_refused_as_by_the_single_run(client: Client) -> None:
     statement = [*month.statement, month.statement[0]]
     with pytest.raises(InvalidRecord, match="given twice"):
         partitioned.reconcile(month.ledger, statement, client=client)
+
+
+def test_the_core_and_the_module_itself_do_not_import_dask() -> None:
+    """Importing refundcore, or refundcore.dask before a call, loads no dask package."""
+    code = ("import sys, refundcore, refundcore.reconcile, refundcore.dask\n"
+            "loaded = [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')]\n"
+            "assert not loaded, sorted(loaded)[:3]")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+
+def test_the_dask_and_test_extras_install_distributed() -> None:
+    """``refundcore[dask]`` installs Dask distributed, and the test extra pulls it in for CI."""
+    import tomllib  # Python 3.11+, as the tests run; the package supports 3.10
+
+    root = Path(__file__).parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+    extras = project["project"]["optional-dependencies"]
+    for extra in ("dask", "test"):
+        assert any(d.replace(" ", "").startswith("dask[distributed]") for d in extras[extra]), extra
 
 
 def test_bad_arguments_are_refused(client: Client) -> None:
