@@ -218,6 +218,27 @@ def test_a_copy_repeats_the_first_paired_line_of_either_round(client: Client) ->
     assert "repeats statement line S1" in str(copy.explanation)
 
 
+def test_a_dispute_line_the_exact_pass_leaves_is_there_for_later_passes(
+    client: Client,
+) -> None:
+    """A lone dispute line after round one is a chargeback only if no later pass takes it."""
+    entry = LedgerEntry(id="E0", kind=EntryKind.ADJUSTMENT, amount_minor=1, fee_minor=0,
+                        currency="CNY", occurred_at=BASE, order_id="O0", reference="T0",
+                        settles_on=PERIOD[0])
+    line = derive(entry, "S0")
+    lines = [attrs.evolve(line, gross_minor=2, net_minor=2),
+             attrs.evolve(line, id="X0", kind=LineKind.DISPUTE, gross_minor=0, net_minor=0,
+                          order_id=None, settled_on=None),
+             attrs.evolve(line, id="X1", kind=LineKind.DISPUTE, reference="T1", order_id=None)]
+    rules = (exact_reference(), one_to_many())
+    one = reconcile([entry], lines, rules=rules, period=PERIOD)
+    many = partitioned.reconcile([entry], lines, client=client, rules=rules, period=PERIOD,
+                                 partitions=2)
+    assert_same(one, many)
+    assert [(b.category, b.statement_ids) for b in many.breaks] == [
+        (Category.AMOUNT_MISMATCH, ("S0", "X0")), (Category.CHARGEBACK, ("X1",))]
+
+
 def pair_first(work: Any) -> None:
     """A custom rule: pairs the first unused entry with the first unused line."""
     left_l, left_s = work.ledger_left(), work.statement_left()

@@ -66,19 +66,22 @@ __all__ = ["reconcile"]
 #: statement ids, ambiguous, and the original a duplicate repeats (else None).
 Flat = tuple[str, str, tuple[str, ...], tuple[str, ...], bool, str | None]
 
-# The categories of a record that no pass paired: round one sends these on to round two.
+# The categories of a record that no pass paired (a dispute line left alone is a
+# chargeback): round one sends these on to round two.
 _LEFT = frozenset(
     category.value
     for category in (
         Category.DUPLICATE_ON_STATEMENT,
         Category.DUPLICATE_IN_LEDGER,
         Category.UNEXPECTED_ON_STATEMENT,
+        Category.CHARGEBACK,
         Category.MISSING_FROM_STATEMENT,
         Category.OPEN_ITEM,
     )
 )
 _DUPLICATE = {
     Category.UNEXPECTED_ON_STATEMENT.value: Category.DUPLICATE_ON_STATEMENT.value,
+    Category.CHARGEBACK.value: Category.DUPLICATE_ON_STATEMENT.value,
     Category.MISSING_FROM_STATEMENT.value: Category.DUPLICATE_IN_LEDGER.value,
     Category.OPEN_ITEM.value: Category.DUPLICATE_IN_LEDGER.value,
 }
