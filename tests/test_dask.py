@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from refundcore import dask as partitioned
-from refundcore.errors import InvalidRecord
+from refundcore.errors import InvalidRecord, InvalidTransition
 from refundcore.ledger import EntryKind, LedgerEntry
 from refundcore.reconcile import (
     Category,
@@ -349,6 +349,22 @@ def test_the_dask_and_test_extras_install_distributed() -> None:
     extras = project["project"]["optional-dependencies"]
     for extra in ("dask", "test"):
         assert any(d.replace(" ", "").startswith("dask[distributed]") for d in extras[extra]), extra
+
+
+def test_a_refused_event_pickles_under_the_reducer_distributed_installs() -> None:
+    """tblib, which distributed installs, pickles an error's context: a refusal carries none."""
+    import tblib.pickling_support
+
+    from test_lifecycle import Script, open_case
+
+    s = Script()
+    case = open_case(s)
+    with pytest.raises(InvalidTransition) as caught:
+        case.apply(s.received())
+    error = caught.value
+    assert error.__context__ is None
+    tblib.pickling_support.install(error)
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
 
 
 def test_bad_arguments_are_refused(client: Client) -> None:
