@@ -314,15 +314,19 @@ class _Case:
         if self._history and event.at < self._history[-1].at:
             raise _out_of_order(self.case_id, event, self._history[-1], self._kind)
         snapshot = self._data.snapshot()
+        refused: _RefundRefused | None = None
         try:
             self._step(name, event)
-        except _RefundRefused as refused:
-            self._data.restore(snapshot)
-            raise refund_refusal(self._data, refused.name, refused.refund_event,
-                                 refused.refund_id, allowed_now=self.allowed_events()) from None
+        except _RefundRefused as caught:
+            refused = caught
         except BaseException:
             self._data.restore(snapshot)
             raise
+        if refused is not None:
+            # Raised outside the handler, so that the error has no __context__ (see _step).
+            self._data.restore(snapshot)
+            raise refund_refusal(self._data, refused.name, refused.refund_event,
+                                 refused.refund_id, allowed_now=self.allowed_events())
         self._history.append(event)
         self._seen[event.id] = event
         return True
@@ -333,8 +337,12 @@ class _Case:
     def _step(self, name: str, event: Event) -> None:
         try:
             self._machine.send(name, fact=event)
+            return
         except TransitionNotAllowed:
-            raise self._refusal(name, event) from None
+            pass
+        # Raised outside the handler: a __context__ would hold the chart's objects, which
+        # do not pickle, and tblib (installed by Dask distributed) pickles the context.
+        raise self._refusal(name, event)
 
     def _refusal(self, name: str, event: Event) -> InvalidTransition:
         return refusal(self._table, self._data, name, event, allowed_now=self.allowed_events(),

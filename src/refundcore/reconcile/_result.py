@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import html
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -562,6 +562,23 @@ class Reconciliation:
             for e in self.off_statement
         )
         return rows
+
+    @classmethod
+    def merge(cls, parts: Iterable[Reconciliation]) -> Reconciliation:
+        """One result from the results of disjoint parts of the same inputs.
+
+        Matches, breaks and open items are put in the engine's order, rejected
+        inputs concatenated, summaries added per currency and category. The
+        result equals one reconciliation of all the inputs when no rule could
+        relate records of different parts (as :mod:`refundcore.dask` arranges).
+
+        Raises:
+            InvalidRecord: a record id is accounted for in two parts.
+        """
+        # Imported here: the merge reads these result types.
+        from refundcore.reconcile._merge import merge_reconciliations
+
+        return merge_reconciliations(parts)
 
 
 def _record_row(
