@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import json
@@ -419,3 +420,25 @@ def test_many_blocks_read_as_one() -> None:
     with _slowly([(stripe._QuickReport, "read")]):
         assert stripe.parse_stripe_csv(_blocks(text)) == quick
     assert len(quick.lines) == common.CHUNK + 100
+
+
+def test_ledger_csv_pauses_the_collector() -> None:
+    """The ledger reader builds its entries with the cyclic collector paused, then restores it."""
+    seen: list[bool] = []
+    real = ledger_csv._checked_entries
+
+    def spy(rows: Any) -> list[LedgerEntry]:
+        seen.append(gc.isenabled())
+        return real(rows)
+
+    enabled = gc.isenabled()
+    gc.enable()
+    try:
+        with mock.patch.object(ledger_csv, "_checked_entries", spy):
+            result = ledger_csv.parse_ledger_csv(bench.ledger_rows(5))
+        assert gc.isenabled()
+    finally:
+        if not enabled:
+            gc.disable()
+    assert seen == [False]
+    assert len(result.entries) == 5

@@ -8,6 +8,7 @@ totals lines (``#交易合计``, ``#退款合计``) after the list.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import operator
@@ -83,6 +84,13 @@ def _kind(business: str) -> LineKind:
 def _or_none(cells: list[str]) -> list[Any]:
     """Stripped cells, a blank one as ``None``."""
     return cells if all(cells) else [cell or None for cell in cells]
+
+
+@functools.lru_cache(maxsize=1024)
+def _extras(subsidy: int, discount: int, exponent: int) -> tuple[tuple[str, str], ...]:
+    """A line's raw platform subsidy and merchant discount (most are the same few amounts)."""
+    return (("refundcore.platform_subsidy", _major(subsidy, exponent)),
+            ("refundcore.merchant_discount", _major(discount, exponent)))
 
 
 def _major(minor: int, exponent: int) -> str:
@@ -390,9 +398,7 @@ class _State(_ListReader):
             return False
         subsidies = [sum(parts) for parts in zip(*funded, strict=True)] if funded else (
             [0] * len(rows))
-        extras = [(("refundcore.platform_subsidy", _major(subsidy, exponent)),
-                   ("refundcore.merchant_discount", _major(discount, exponent)))
-                  for subsidy, discount in zip(subsidies, merchant, strict=True)]
+        extras = list(map(_extras, subsidies, merchant, itertools.repeat(exponent)))
         fees = list(map(operator.neg, fee))
         built = zip(ids, kinds, received, itertools.repeat(self.currency), occurred,
                          references, _or_none(columns[at["商户订单号"]]), fees,
@@ -401,13 +407,14 @@ class _State(_ListReader):
                          map(operator.add, raw.rows(columns), extras), strict=False)
         if not self.out.add_all(built, ids):
             return False
-        for name, gross, discount, order, sign in zip(business, received, merchant, ordered,
-                                                      signs, strict=True):
-            if sign:
-                self.counts[name] += 1
-                self.sums[name] = self.sums.get(name, 0) + gross
-                self.discounts[name] = self.discounts.get(name, 0) + discount
-                self.orders[name] = self.orders.get(name, 0) + order
+        # each 业务类型's totals, a column at a time (a type has one kind, so one sign)
+        for name, kind in dict(zip(business, kinds, strict=True)).items():
+            if _SIGNS[kind]:
+                rows_of = list(map(name.__eq__, business))
+                self.counts[name] += sum(rows_of)
+                for totals, amounts in ((self.sums, received), (self.discounts, merchant),
+                                        (self.orders, ordered)):
+                    totals[name] = totals.get(name, 0) + sum(itertools.compress(amounts, rows_of))
         return True
 
     def _amounts(self, columns: list[list[str]], column: str, exponent: int) -> list[int] | None:

@@ -43,6 +43,7 @@ from refundcore.formats._common import (
     StatementFormatError,
     check_currency,
     columns_of,
+    gc_paused,
     is_blank,
     minor_column,
     parse_money,
@@ -164,7 +165,14 @@ def parse_ledger_csv(
     """
     if on_invalid not in ("raise", "collect"):
         raise LedgerFormatError("on_invalid must be 'raise' or 'collect'", value=on_invalid)
-    collect = on_invalid == "collect"
+    with gc_paused():  # (here, not as a decorator: the doctest above stays found)
+        return _parse(data, collect=on_invalid == "collect")
+
+
+def _parse(
+    data: str | Iterable[Sequence[str]] | Iterable[Mapping[str, str]], *, collect: bool
+) -> LedgerParseResult:
+    """:func:`parse_ledger_csv`, with the garbage collector paused by the caller."""
     entries: list[LedgerEntry] = []
     rejected: list[RejectedRow] = []
     first_line: dict[str, int] = {}
