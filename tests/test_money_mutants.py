@@ -523,6 +523,43 @@ def test_a_factor_written_to_fifty_six_places_is_exact() -> None:
                           "got Decimal('5E-57') (Decimal)")
 
 
+@pytest.mark.parametrize(
+    ("factor", "rounding", "expected"),
+    [
+        ("0." + "0" * 55 + "1", Rounding.UP, "0.01"),
+        ("0." + "0" * 55 + "1", Rounding.HALF_UP, "0.00"),
+        (Decimal("-1E-56"), Rounding.UP, "-0.01"),
+        ("0." + "9" * 56, Rounding.DOWN, "0.99"),
+    ],
+)
+def test_a_decimal_factor_of_fifty_six_places_multiplies(
+    factor: str | Decimal, rounding: Rounding, expected: str
+) -> None:
+    """A decimal factor written to all 56 places it may have is read exactly, not refused."""
+    assert YUAN.multiply(factor, rounding=rounding) == Money.of(expected, CNY)
+
+
+def test_a_rate_of_fifty_six_places_is_read_exactly() -> None:
+    """A rate written to 56 places keeps every place."""
+    terms = SettlementTerms(fee_rate="0." + "0" * 55 + "1")
+    assert terms.fee_rate == Fraction(1, 10**56)
+
+
+@pytest.mark.parametrize(("code", "places"), [(CNY, 16), ("JPY", 18), ("KWD", 15)])
+def test_times_keeps_up_to_eighteen_places_and_refuses_finer(code: str, places: int) -> None:
+    """times() keeps a product of up to 18 places; a finer one is refused naming the factor."""
+    one = Money.of("1", code)
+    product = one.times("0." + "0" * (places - 1) + "1")
+    assert (product.units, product.scale) == (10**one.exponent, 18)
+    factor = "0." + "0" * places + "1"
+    error = _raises(lambda: one.times(factor), InvalidAmount)
+    assert error.value == factor
+    assert str(error) == (
+        "the exact product would have 19 decimal places, more than 18; "
+        f"use multiply(factor, rounding=...), got {factor!r} (str)"
+    )
+
+
 @pytest.mark.parametrize("quantity", [10**38, -(10**38)])
 def test_a_quantity_of_ten_to_the_thirty_eight_is_refused_whatever_the_amount(
     quantity: int,
