@@ -171,11 +171,12 @@ def _units(value: Decimal, scale: int, rounding: Rounding | None, what: str) -> 
 
 def _ratio(factor: object) -> tuple[int, int]:
     """An exact factor as ``(numerator, positive denominator)``, both bounded."""
-    if isinstance(factor, Fraction):
-        numerator, denominator = factor.numerator, factor.denominator
-    else:
-        # Checked before as_integer_ratio(), which would build 10**exponent.
-        numerator, denominator = _bounded_factor(factor).as_integer_ratio()
+    if not isinstance(factor, Fraction):
+        # Bounded before as_integer_ratio(), which would build 10**exponent. Below 10**38
+        # with at most 56 places, its numerator is under 10**56 and its denominator at most
+        # 10**56: a factor written to all 56 places is in bounds, as documented.
+        return _bounded_factor(factor).as_integer_ratio()
+    numerator, denominator = factor.numerator, factor.denominator
     if not (-_FACTOR_LIMIT < numerator < _FACTOR_LIMIT and denominator < _FACTOR_LIMIT):
         raise AmountOutOfRange(f"a factor's numerator and denominator must have at most "
                                f"{_MAX_WRITTEN} digits", value=factor)
@@ -448,9 +449,18 @@ class Money(_Frozen):
 
         >>> Money.of("9.90", "CNY").times("0.006")
         FineMoney.of('0.05940', 'CNY')
+
+        Raises:
+            InvalidAmount: a float, bool or malformed factor, or a product with more than
+                18 decimal places (:meth:`multiply` rounds one).
+            AmountOutOfRange: a factor or product past money's bounds.
         """
         coefficient, exponent = _coefficient(_bounded_factor(factor))
         scale = self.exponent - min(exponent, 0)
+        if scale > _MAX_SCALE:
+            raise InvalidAmount(
+                f"the exact product would have {scale} decimal places, more than {_MAX_SCALE}; "
+                "use multiply(factor, rounding=...)", value=factor)
         units = self.minor * coefficient * _pow10(max(exponent, 0))
         return FineMoney(units, scale, self.currency)
 
