@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from itertools import compress, islice, repeat
-from operator import attrgetter, is_not, ne, not_, setitem
+from operator import attrgetter, eq, is_, is_not, ne, not_, or_, setitem
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount, InvalidRecord
@@ -25,6 +25,7 @@ from refundcore.ledger import LedgerEntry
 from refundcore.money import _exact_rate
 from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._work import (
+    _UNUSED,
     LEDGER_FLOW_BY_ID,
     LINE_FLOW_BY_ID,
     Tolerance,
@@ -67,14 +68,24 @@ class Rule:
         return f"{self.name}()"
 
 
-def _sort_ids(indices: Sequence[int], records: Sequence[object]) -> list[int]:
-    return sorted(indices, key=lambda k: records[k].id)  # type: ignore[attr-defined]
+def _sort_ids(indices: Sequence[int], ids: Sequence[str]) -> list[int]:
+    """``indices`` in the order of their records' ``ids`` (a side's id column)."""
+    return sorted(indices, key=ids.__getitem__)
 
 
 def _mark(used: bytearray, indices: Iterable[int]) -> None:
     """Set ``used`` at each of ``indices``, in one C-level pass."""
     # operator.setitem is called faster than the bytearray's own __setitem__ wrapper.
     deque(map(setitem, repeat(used), indices, repeat(1)), maxlen=0)
+
+
+def _every(flags: Sequence[bytes]) -> bytes:
+    """The 0/1 flags that are 1 where each of ``flags`` (0/1 flags of one length) is 1."""
+    # ANDed as big ints: a million positions in a few milliseconds, in C.
+    both = int.from_bytes(flags[0], "little")
+    for more in flags[1:]:
+        both &= int.from_bytes(more, "little")
+    return both.to_bytes(len(flags[0]), "little")
 
 
 def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
@@ -99,12 +110,20 @@ _KEY: Final = "%d%d %d %s %s".__mod__
 def _keys(work: Work, indices: Sequence[int], *, ledger_side: bool) -> Iterator[str]:
     """The full keys (reference, flow, amount, fee, currency) of the records at ``indices``."""
     columns = (work.lcols if ledger_side else work.scols)[1:]
+    wanted = None
     if type(indices) is not range:
-        columns = tuple(list(map(column.__getitem__, indices)) for column in columns)
+        if 2 * len(indices) > len(columns[0]):
+            # Most of the side: making every record's key and keeping those wanted costs
+            # less than gathering five columns at the indices first.
+            wanted = bytearray(len(columns[0]))
+            _mark(wanted, indices)
+        else:
+            columns = tuple(list(map(column.__getitem__, indices)) for column in columns)
     refs, kinds, amounts, fees, currencies = columns
     flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
     flows = map(flow_of, map(id, kinds))
-    return map(_KEY, zip(flows, amounts, fees, currencies, refs, strict=True))
+    keys = map(_KEY, zip(flows, amounts, fees, currencies, refs, strict=True))
+    return keys if wanted is None else compress(keys, wanted)
 
 
 #: Keys are made and used this many at a time: a batch of strings made in one go and
@@ -152,9 +171,8 @@ class _ExactReference(Rule):
                 for k in positions(bytes(map(is_not, firsts, where))):
                     repeats.setdefault(keys[k], []).append(where[k])
         # Of the lines sharing a key, the first by id is the one an entry pairs with.
-        statement = work.statement
         for key, later in repeats.items():
-            full[key] = min(full[key], *later, key=lambda k: statement[k].id)
+            full[key] = min(full[key], *later, key=work.scols[0].__getitem__)
         # The positions found go straight into a packed array (-1: none): each later
         # pass then reads it in order, instead of touching a million int objects
         # scattered in memory again (reference counting alone would).
@@ -254,17 +272,16 @@ class _ExactReference(Rule):
         gross, fees, currencies = scols[3], scols[4], scols[5]
         equal = [j for j in same if (gross[j], fees[j], currencies[j]) == signature]
         if equal:
-            statement = work.statement
-            work.pair(self.name, i, min(equal, key=lambda j: statement[j].id))
+            work.pair(self.name, i, min(equal, key=work.scols[0].__getitem__))
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
         ledger, statement = work.ledger, work.statement
         lflows: dict[int, list[int]] = {}
-        for i in _sort_ids(ls, ledger):
+        for i in _sort_ids(ls, work.lcols[0]):
             lflows.setdefault(LEDGER_FLOW_BY_ID[id(ledger[i].kind)], []).append(i)
         sflows: dict[int, list[int]] = {}
-        for j in _sort_ids(ss, statement):
+        for j in _sort_ids(ss, work.scols[0]):
             sflows.setdefault(LINE_FLOW_BY_ID[id(statement[j].kind)], []).append(j)
         for flow in sorted(lflows):
             lf, sf = lflows[flow], sflows.get(flow, [])
@@ -383,35 +400,53 @@ class _CompositeKey(Rule):
         lfirst: dict[tuple[str, int, int], int] = {}
         lmore: dict[tuple[str, int, int], list[int]] = {}
         lkeys, lat = _order_keys(work, work.ledger_left(), ledger_side=True)
-        inside = list(map(sfirst.__contains__, lkeys))
+        # Each entry's line, when one line alone holds the key: looked up once, here.
+        lines_of = list(map(sfirst.get, lkeys, repeat(-1)))
+        inside = bytes(map(ne, lines_of, repeat(-1)))
         lkeys, lat = list(compress(lkeys, inside)), list(compress(lat, inside))
+        lines_of = list(compress(lines_of, inside))
         firsts = list(map(lfirst.setdefault, lkeys, lat))
         for k in positions(bytes(map(is_not, firsts, lat))):
             lmore.setdefault(lkeys[k], [firsts[k]]).append(lat[k])
-        lused, sused, outcomes, name = work.lused, work.sused, work.outcomes, self.name
+        several: set[tuple[str, int, int]] = set()
+        if lmore or smore:
+            # A key several entries or lines hold: every holder of it is flagged here.
+            shared = bytes(map(or_, map(lmore.__contains__, lkeys), map(smore.__contains__, lkeys)))
+            several = set(compress(lkeys, shared))
+            lone = shared.translate(_UNUSED)
+            lat, lines_of = list(compress(lat, lone)), list(compress(lines_of, lone))
+        # The usual buckets, one entry and one line, paired in bulk (what pair() does):
+        # when their references are compatible (either unknown, or equal).
         lrefs, lfees, lcodes = work.lcols[1], work.lcols[4], work.lcols[5]
         srefs, sfees, scodes = work.scols[1], work.scols[4], work.scols[5]
-        plain: tuple[array[int], array[int]] | None = None
-        several: list[tuple[str, int, int]] = []
-        # Buckets hold different records, so the order they are paired in changes nothing.
-        for key, i in lfirst.items():
-            if key in lmore or key in smore:
-                several.append(key)
-                continue
-            j = sfirst[key]  # the usual case: what pair() does
-            eref, sref = lrefs[i], srefs[j]
-            if eref is None or sref is None or eref == sref:
-                lused[i] = sused[j] = 1
-                if lfees[i] == sfees[j] and lcodes[i] == scodes[j]:
-                    if plain is None:  # made on the first, as pair() would
-                        plain = work.plain_lists(name)
-                    plain[0].append(i)
-                    plain[1].append(j)
-                else:  # the gross amounts are equal: they are in the key
-                    outcomes.append((name, (i,), (j,), False, False))
+        erefs = list(map(lrefs.__getitem__, lat))
+        srefs_at = list(map(srefs.__getitem__, lines_of))
+        compatible = bytes(map(or_, map(or_, map(is_, erefs, repeat(None)),
+                                        map(is_, srefs_at, repeat(None))),
+                               map(eq, erefs, srefs_at)))
+        del erefs, srefs_at
+        lpaired = list(compress(lat, compatible))
+        spaired = list(compress(lines_of, compatible))
+        _mark(work.lused, lpaired)
+        _mark(work.sused, spaired)
+        # The gross amounts are equal (they are in the key): fee and currency say the rest.
+        equal = _every((
+            bytes(map(eq, map(lfees.__getitem__, lpaired), map(sfees.__getitem__, spaired))),
+            bytes(map(eq, map(lcodes.__getitem__, lpaired), map(scodes.__getitem__, spaired))),
+        )) if lpaired else b""
+        if 1 in equal:  # the lists are made on the first plain pair, as pair() would
+            plain = work.plain_lists(self.name)
+            plain[0].extend(compress(lpaired, equal))
+            plain[1].extend(compress(spaired, equal))
+        differ = equal.translate(_UNUSED)
+        name = self.name
+        work.outcomes.extend(
+            (name, (i,), (j,), False, False)
+            for i, j in zip(compress(lpaired, differ), compress(spaired, differ), strict=True)
+        )
         for key in sorted(several):
-            ss = _sort_ids(smore.get(key) or [sfirst[key]], statement)
-            ls = _sort_ids(lmore.get(key) or [lfirst[key]], ledger)
+            ss = _sort_ids(smore.get(key) or [sfirst[key]], work.scols[0])
+            ls = _sort_ids(lmore.get(key) or [lfirst[key]], work.lcols[0])
             # Records that also agree on fee and currency first, then the rest; each entry
             # in id order takes the first free line by id whose reference is compatible.
             for exact in (True, False):
@@ -621,7 +656,7 @@ class _Tolerant(Rule):
             if len(ls) == 1 and len(ss) <= _OPTIMAL_PAIRS:
                 self._one_entry(work, ls[0], ss)
             else:
-                self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+                self._solve(work, _sort_ids(ls, work.lcols[0]), _sort_ids(ss, work.scols[0]))
 
     def _one_entry(self, work: Work, i: int, ss: list[int]) -> None:
         """What :meth:`_optimal` does for one entry and several lines, without the matrix.
@@ -637,9 +672,8 @@ class _Tolerant(Rule):
         if not allowed:
             return
         least = min(allowed)
-        statement = work.statement
         cheapest = [j for j, c in zip(ss, costs, strict=True) if c == least]
-        work.pair(self.name, i, min(cheapest, key=lambda j: statement[j].id),
+        work.pair(self.name, i, min(cheapest, key=work.scols[0].__getitem__),
                   ambiguous=len(cheapest) > 1)
 
     def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
@@ -859,12 +893,12 @@ class _ManyToOne(Rule):
                     groups.setdefault(e.payout_reference, []).append(i)
             elif e.settles_on is not None:
                 groups.setdefault((e.settles_on, e.currency), []).append(i)
-        for j in _sort_ids(lines, statement):
+        for j in _sort_ids(lines, work.scols[0]):
             s = statement[j]
             key = (s.payout_reference or s.reference) if by_payout else (s.settled_on, s.currency)
             members = groups.pop(key, None)
             if members:
-                work.group(self.name, _sort_ids(members, ledger), [j], aggregate=True)
+                work.group(self.name, _sort_ids(members, work.lcols[0]), [j], aggregate=True)
 
 
 def many_to_one(*, by: str = "payout_reference") -> Rule:
@@ -916,7 +950,7 @@ class _OneToMany(Rule):
         for key in sorted(lgroups):
             ls, ss = lgroups[key], sgroups[key]
             if len(ls) + len(ss) > 2 and (len(ls) == 1 or len(ss) == 1):
-                work.group(self.name, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+                work.group(self.name, _sort_ids(ls, work.lcols[0]), _sort_ids(ss, work.scols[0]))
 
 
 def one_to_many() -> Rule:
