@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from itertools import compress, islice, repeat
-from operator import attrgetter, eq, is_, is_not, ne, not_, or_, setitem
+from operator import attrgetter, is_not, ne, not_, setitem
 from typing import Any, Final
 
 from refundcore.errors import InvalidAmount, InvalidRecord
@@ -25,7 +25,6 @@ from refundcore.ledger import LedgerEntry
 from refundcore.money import _exact_rate
 from refundcore.reconcile._records import LineKind, StatementLine
 from refundcore.reconcile._work import (
-    _UNUSED,
     LEDGER_FLOW_BY_ID,
     LINE_FLOW_BY_ID,
     Tolerance,
@@ -77,15 +76,6 @@ def _mark(used: bytearray, indices: Iterable[int]) -> None:
     """Set ``used`` at each of ``indices``, in one C-level pass."""
     # operator.setitem is called faster than the bytearray's own __setitem__ wrapper.
     deque(map(setitem, repeat(used), indices, repeat(1)), maxlen=0)
-
-
-def _every(flags: Sequence[bytes]) -> bytes:
-    """The 0/1 flags that are 1 where each of ``flags`` (0/1 flags of one length) is 1."""
-    # ANDed as big ints: a million positions in a few milliseconds, in C.
-    both = int.from_bytes(flags[0], "little")
-    for more in flags[1:]:
-        both &= int.from_bytes(more, "little")
-    return both.to_bytes(len(flags[0]), "little")
 
 
 def _candidates(work: Work, *, ledger_side: bool) -> Sequence[int]:
@@ -400,50 +390,32 @@ class _CompositeKey(Rule):
         lfirst: dict[tuple[str, int, int], int] = {}
         lmore: dict[tuple[str, int, int], list[int]] = {}
         lkeys, lat = _order_keys(work, work.ledger_left(), ledger_side=True)
-        # Each entry's line, when one line alone holds the key: looked up once, here.
-        lines_of = list(map(sfirst.get, lkeys, repeat(-1)))
-        inside = bytes(map(ne, lines_of, repeat(-1)))
+        inside = list(map(sfirst.__contains__, lkeys))
         lkeys, lat = list(compress(lkeys, inside)), list(compress(lat, inside))
-        lines_of = list(compress(lines_of, inside))
         firsts = list(map(lfirst.setdefault, lkeys, lat))
         for k in positions(bytes(map(is_not, firsts, lat))):
             lmore.setdefault(lkeys[k], [firsts[k]]).append(lat[k])
-        several: set[tuple[str, int, int]] = set()
-        if lmore or smore:
-            # A key several entries or lines hold: every holder of it is flagged here.
-            shared = bytes(map(or_, map(lmore.__contains__, lkeys), map(smore.__contains__, lkeys)))
-            several = set(compress(lkeys, shared))
-            lone = shared.translate(_UNUSED)
-            lat, lines_of = list(compress(lat, lone)), list(compress(lines_of, lone))
-        # The usual buckets, one entry and one line, paired in bulk (what pair() does):
-        # when their references are compatible (either unknown, or equal).
+        lused, sused, outcomes, name = work.lused, work.sused, work.outcomes, self.name
         lrefs, lfees, lcodes = work.lcols[1], work.lcols[4], work.lcols[5]
         srefs, sfees, scodes = work.scols[1], work.scols[4], work.scols[5]
-        erefs = list(map(lrefs.__getitem__, lat))
-        srefs_at = list(map(srefs.__getitem__, lines_of))
-        compatible = bytes(map(or_, map(or_, map(is_, erefs, repeat(None)),
-                                        map(is_, srefs_at, repeat(None))),
-                               map(eq, erefs, srefs_at)))
-        del erefs, srefs_at
-        lpaired = list(compress(lat, compatible))
-        spaired = list(compress(lines_of, compatible))
-        _mark(work.lused, lpaired)
-        _mark(work.sused, spaired)
-        # The gross amounts are equal (they are in the key): fee and currency say the rest.
-        equal = _every((
-            bytes(map(eq, map(lfees.__getitem__, lpaired), map(sfees.__getitem__, spaired))),
-            bytes(map(eq, map(lcodes.__getitem__, lpaired), map(scodes.__getitem__, spaired))),
-        )) if lpaired else b""
-        if 1 in equal:  # the lists are made on the first plain pair, as pair() would
-            plain = work.plain_lists(self.name)
-            plain[0].extend(compress(lpaired, equal))
-            plain[1].extend(compress(spaired, equal))
-        differ = equal.translate(_UNUSED)
-        name = self.name
-        work.outcomes.extend(
-            (name, (i,), (j,), False, False)
-            for i, j in zip(compress(lpaired, differ), compress(spaired, differ), strict=True)
-        )
+        plain: tuple[array[int], array[int]] | None = None
+        several: list[tuple[str, int, int]] = []
+        # Buckets hold different records, so the order they are paired in changes nothing.
+        for key, i in lfirst.items():
+            if key in lmore or key in smore:
+                several.append(key)
+                continue
+            j = sfirst[key]  # the usual case: what pair() does
+            eref, sref = lrefs[i], srefs[j]
+            if eref is None or sref is None or eref == sref:
+                lused[i] = sused[j] = 1
+                if lfees[i] == sfees[j] and lcodes[i] == scodes[j]:
+                    if plain is None:  # made on the first, as pair() would
+                        plain = work.plain_lists(name)
+                    plain[0].append(i)
+                    plain[1].append(j)
+                else:  # the gross amounts are equal: they are in the key
+                    outcomes.append((name, (i,), (j,), False, False))
         for key in sorted(several):
             ss = _sort_ids(smore.get(key) or [sfirst[key]], work.scols[0])
             ls = _sort_ids(lmore.get(key) or [lfirst[key]], work.lcols[0])
