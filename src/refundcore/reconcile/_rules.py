@@ -102,7 +102,7 @@ def _keys(work: Work, indices: Sequence[int], *, ledger_side: bool) -> Iterator[
     columns = (work.lcols if ledger_side else work.scols)[1:]
     wanted = None
     if type(indices) is not range:
-        if 2 * len(indices) > len(columns[0]):
+        if 2 * len(indices) > len(columns[0]):  # pragma: no mutate (both paths agree)
             # Most of the side: making every record's key and keeping those wanted costs
             # less than gathering five columns at the indices first.
             wanted = bytearray(len(columns[0]))
