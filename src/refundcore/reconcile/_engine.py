@@ -275,17 +275,25 @@ def _classify(
         dn = s.net_minor - (l_amount - l_fee)
         dg, df = (dn, 0) if aggregate else (s.gross_minor - l_amount, s.fee_minor - l_fee)
     else:
-        currencies = {e.currency for e in ledger} | {s.currency for s in statement}
-        if len(currencies) > 1:
-            return Category.CURRENCY_MISMATCH
-        l_amount = sum(e.amount_minor for e in ledger)
-        l_fee = sum(e.fee_minor for e in ledger)
-        dn = sum(s.net_minor for s in statement) - (l_amount - l_fee)
+        # One loop a side, not a sum per field: a refund paid in parts makes thousands.
+        code = (ledger or statement)[0].currency
+        l_amount = l_fee = s_gross = s_fee = s_net = 0
+        for e in ledger:
+            if e.currency != code:
+                return Category.CURRENCY_MISMATCH
+            l_amount += e.amount_minor
+            l_fee += e.fee_minor
+        for s in statement:
+            if s.currency != code:
+                return Category.CURRENCY_MISMATCH
+            s_gross += s.gross_minor
+            s_fee += s.fee_minor
+            s_net += s.net_minor
+        dn = s_net - (l_amount - l_fee)
         if aggregate:
             dg, df = dn, 0
         else:
-            dg = sum(s.gross_minor for s in statement) - l_amount
-            df = sum(s.fee_minor for s in statement) - l_fee
+            dg, df = s_gross - l_amount, s_fee - l_fee
     carried = work.carried_from < len(work.ledger) and max(ls, default=-1) >= work.carried_from
     if dg == 0 and df == 0:
         return Category.TIMING_CLEARED if carried else Category.MATCHED
@@ -548,7 +556,7 @@ def _finish(
             differences[e.currency] = differences.get(e.currency, 0) - e.amount_minor + e.fee_minor
         for s in records_s:
             differences[s.currency] = differences.get(s.currency, 0) + s.net_minor
-        add(category, dict(sorted(differences.items())))
+        add(category, differences if len(differences) == 1 else dict(sorted(differences.items())))
         if category.is_match:
             matches.append(Match(category=category, rule=rule, ledger=records_l,
                                  statement=records_s, ambiguous=ambiguous, context=context))

@@ -67,8 +67,9 @@ class Rule:
         return f"{self.name}()"
 
 
-def _sort_ids(indices: Sequence[int], records: Sequence[object]) -> list[int]:
-    return sorted(indices, key=lambda k: records[k].id)  # type: ignore[attr-defined]
+def _sort_ids(indices: Sequence[int], ids: Sequence[str]) -> list[int]:
+    """``indices`` in the order of their records' ``ids`` (a side's id column)."""
+    return sorted(indices, key=ids.__getitem__)
 
 
 def _mark(used: bytearray, indices: Iterable[int]) -> None:
@@ -99,12 +100,20 @@ _KEY: Final = "%d%d %d %s %s".__mod__
 def _keys(work: Work, indices: Sequence[int], *, ledger_side: bool) -> Iterator[str]:
     """The full keys (reference, flow, amount, fee, currency) of the records at ``indices``."""
     columns = (work.lcols if ledger_side else work.scols)[1:]
+    wanted = None
     if type(indices) is not range:
-        columns = tuple(list(map(column.__getitem__, indices)) for column in columns)
+        if 2 * len(indices) > len(columns[0]):  # pragma: no mutate (both paths agree)
+            # Most of the side: making every record's key and keeping those wanted costs
+            # less than gathering five columns at the indices first.
+            wanted = bytearray(len(columns[0]))
+            _mark(wanted, indices)
+        else:
+            columns = tuple(list(map(column.__getitem__, indices)) for column in columns)
     refs, kinds, amounts, fees, currencies = columns
     flow_of = (LEDGER_FLOW_BY_ID if ledger_side else LINE_FLOW_BY_ID).__getitem__
     flows = map(flow_of, map(id, kinds))
-    return map(_KEY, zip(flows, amounts, fees, currencies, refs, strict=True))
+    keys = map(_KEY, zip(flows, amounts, fees, currencies, refs, strict=True))
+    return keys if wanted is None else compress(keys, wanted)
 
 
 #: Keys are made and used this many at a time: a batch of strings made in one go and
@@ -152,9 +161,8 @@ class _ExactReference(Rule):
                 for k in positions(bytes(map(is_not, firsts, where))):
                     repeats.setdefault(keys[k], []).append(where[k])
         # Of the lines sharing a key, the first by id is the one an entry pairs with.
-        statement = work.statement
         for key, later in repeats.items():
-            full[key] = min(full[key], *later, key=lambda k: statement[k].id)
+            full[key] = min(full[key], *later, key=work.scols[0].__getitem__)
         # The positions found go straight into a packed array (-1: none): each later
         # pass then reads it in order, instead of touching a million int objects
         # scattered in memory again (reference counting alone would).
@@ -254,17 +262,16 @@ class _ExactReference(Rule):
         gross, fees, currencies = scols[3], scols[4], scols[5]
         equal = [j for j in same if (gross[j], fees[j], currencies[j]) == signature]
         if equal:
-            statement = work.statement
-            work.pair(self.name, i, min(equal, key=lambda j: statement[j].id))
+            work.pair(self.name, i, min(equal, key=work.scols[0].__getitem__))
 
     def _group(self, work: Work, ls: list[int], ss: list[int]) -> None:
         """Pair entries and lines sharing one reference: equal ones first, then a lone pair."""
         ledger, statement = work.ledger, work.statement
         lflows: dict[int, list[int]] = {}
-        for i in _sort_ids(ls, ledger):
+        for i in _sort_ids(ls, work.lcols[0]):
             lflows.setdefault(LEDGER_FLOW_BY_ID[id(ledger[i].kind)], []).append(i)
         sflows: dict[int, list[int]] = {}
-        for j in _sort_ids(ss, statement):
+        for j in _sort_ids(ss, work.scols[0]):
             sflows.setdefault(LINE_FLOW_BY_ID[id(statement[j].kind)], []).append(j)
         for flow in sorted(lflows):
             lf, sf = lflows[flow], sflows.get(flow, [])
@@ -410,8 +417,8 @@ class _CompositeKey(Rule):
                 else:  # the gross amounts are equal: they are in the key
                     outcomes.append((name, (i,), (j,), False, False))
         for key in sorted(several):
-            ss = _sort_ids(smore.get(key) or [sfirst[key]], statement)
-            ls = _sort_ids(lmore.get(key) or [lfirst[key]], ledger)
+            ss = _sort_ids(smore.get(key) or [sfirst[key]], work.scols[0])
+            ls = _sort_ids(lmore.get(key) or [lfirst[key]], work.lcols[0])
             # Records that also agree on fee and currency first, then the rest; each entry
             # in id order takes the first free line by id whose reference is compatible.
             for exact in (True, False):
@@ -621,7 +628,7 @@ class _Tolerant(Rule):
             if len(ls) == 1 and len(ss) <= _OPTIMAL_PAIRS:
                 self._one_entry(work, ls[0], ss)
             else:
-                self._solve(work, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+                self._solve(work, _sort_ids(ls, work.lcols[0]), _sort_ids(ss, work.scols[0]))
 
     def _one_entry(self, work: Work, i: int, ss: list[int]) -> None:
         """What :meth:`_optimal` does for one entry and several lines, without the matrix.
@@ -637,9 +644,8 @@ class _Tolerant(Rule):
         if not allowed:
             return
         least = min(allowed)
-        statement = work.statement
         cheapest = [j for j, c in zip(ss, costs, strict=True) if c == least]
-        work.pair(self.name, i, min(cheapest, key=lambda j: statement[j].id),
+        work.pair(self.name, i, min(cheapest, key=work.scols[0].__getitem__),
                   ambiguous=len(cheapest) > 1)
 
     def _solve(self, work: Work, ls: list[int], ss: list[int]) -> None:
@@ -859,12 +865,12 @@ class _ManyToOne(Rule):
                     groups.setdefault(e.payout_reference, []).append(i)
             elif e.settles_on is not None:
                 groups.setdefault((e.settles_on, e.currency), []).append(i)
-        for j in _sort_ids(lines, statement):
+        for j in _sort_ids(lines, work.scols[0]):
             s = statement[j]
             key = (s.payout_reference or s.reference) if by_payout else (s.settled_on, s.currency)
             members = groups.pop(key, None)
             if members:
-                work.group(self.name, _sort_ids(members, ledger), [j], aggregate=True)
+                work.group(self.name, _sort_ids(members, work.lcols[0]), [j], aggregate=True)
 
 
 def many_to_one(*, by: str = "payout_reference") -> Rule:
@@ -916,7 +922,7 @@ class _OneToMany(Rule):
         for key in sorted(lgroups):
             ls, ss = lgroups[key], sgroups[key]
             if len(ls) + len(ss) > 2 and (len(ls) == 1 or len(ss) == 1):
-                work.group(self.name, _sort_ids(ls, ledger), _sort_ids(ss, statement))
+                work.group(self.name, _sort_ids(ls, work.lcols[0]), _sort_ids(ss, work.scols[0]))
 
 
 def one_to_many() -> Rule:
