@@ -367,6 +367,9 @@ class _Groups:
         #: the columns whose cells go into a line's raw row (not the amount's), by position
         self.kept = tuple((index, name) for index, name in enumerate(summary.names)
                           if name not in ("amount-type", "amount-description", "amount"))
+        #: whether a line takes a column's cell from its first row
+        self.wanted = [name not in ("amount-type", "amount-description", "amount")
+                       for name in summary.names]
         self.transaction_at = at["transaction-type"]
         self.order_at = at["order-id"]
         self.adjustment_at = at["adjustment-id"]
@@ -402,7 +405,10 @@ class _Groups:
         if not any(new):
             return
         if not all(new):
-            columns = [list(itertools.compress(cells, new)) for cells in columns]
+            # the first rows' cells of the columns a line takes from them (and have a cell)
+            blank = [""] * new.count(True)
+            columns = [list(itertools.compress(cells, new)) if wanted and any(cells) else blank
+                       for cells, wanted in zip(columns, self.wanted, strict=True)]
             lines = list(itertools.compress(lines, new))
             whens = list(itertools.compress(whens, new))
         orders = columns[self.order_at]
