@@ -236,7 +236,7 @@ class _QuickComponents:
             skus = columns[at["sku"]] if "sku" in at else empty
             keys = [key if key[1] else (*key, kind, description, sku) for key, kind, description,
                     sku in zip(keys, types, descriptions, skus, strict=False)]
-        groups.extend(keys, lines, columns, whens,
+        groups.extend(keys, lines, columns, whens, types,
                       zip(types, descriptions,
                           _majors(columns[at["amount"]], amounts, self.exponent, summary.mark),
                           lines, strict=True),
@@ -364,6 +364,7 @@ class _Groups:
         self.firsts: list[int] = []
         self.parts: list[tuple[str, str, str, int]] = []
         self.amounts: list[int] = []
+        self.fees: list[int] = []  # the amount of a fee component, else 0
         #: the columns whose cells go into a line's raw row (not the amount's), by position
         self.kept = tuple((index, name) for index, name in enumerate(summary.names)
                           if name not in ("amount-type", "amount-description", "amount"))
@@ -392,15 +393,17 @@ class _Groups:
         self.firsts.append(first)
         self.parts.append(part)
         self.amounts.append(amount)
+        self.fees.append(amount if part[0] in _FEE_TYPES else 0)
 
     def extend(self, keys: list[tuple[str, ...]], lines: Sequence[int],
-               columns: Sequence[Sequence[str]], whens: list[Any],
+               columns: Sequence[Sequence[str]], whens: list[Any], types: Sequence[str],
                parts: Iterable[tuple[str, str, str, int]], amounts: list[int]) -> None:
         """Add a block's components, a column at a time (``columns`` its stripped cells)."""
         firsts = list(map(self.numbers.setdefault, keys, lines))
         self.firsts += firsts
         self.parts += parts
         self.amounts += amounts
+        self.fees += map(operator.mul, amounts, map(_FEE_TYPES.__contains__, types))
         new = list(map(operator.eq, firsts, lines))
         if not any(new):
             return
@@ -428,13 +431,14 @@ class _Groups:
         its fee components (none on a ``FEE`` line), its gross the rest.
         """
         summary = self.summary
-        firsts, parts, amounts = self.firsts, self.parts, self.amounts
+        firsts, parts, amounts, fees = self.firsts, self.parts, self.amounts, self.fees
         if any(map(operator.gt, firsts, itertools.islice(firsts, 1, None))):
             # a transaction's components are apart in the file: bring them together, in order
             order = sorted(range(len(firsts)), key=firsts.__getitem__)
             firsts = list(map(firsts.__getitem__, order))
             parts = list(map(parts.__getitem__, order))
             amounts = list(map(amounts.__getitem__, order))
+            fees = list(map(fees.__getitem__, order))
         # each group's components are now one run: ends[g] is where group g's run ends
         ends = [*itertools.compress(itertools.count(1), map(
             operator.ne, firsts, itertools.islice(firsts, 1, None))), len(firsts)]
@@ -444,9 +448,7 @@ class _Groups:
         every = tuple(parts)
         components = list(map(every.__getitem__, map(slice, starts, ends)))
         nets = _run_sums(amounts, ends)
-        types = map(operator.itemgetter(0), parts)
-        fees = _run_sums(list(map(operator.mul, amounts, map(_FEE_TYPES.__contains__, types))),
-                         ends)
+        fees = _run_sums(fees, ends)
         kinds = list(map(_TRANSACTION_KINDS.get, self.transactions))
         for number in itertools.compress(itertools.count(), map(operator.is_, kinds,
                                                                 itertools.repeat(None))):
@@ -503,9 +505,11 @@ def _majors(cells: Sequence[str], amounts: list[int], exponent: int, mark: str) 
 
     ``cells`` hold ``amounts`` with exactly the currency's decimals; a column
     without leading zeros or ``-0`` only needs its decimal mark made a point.
+    Such a cell begins with ``0`` or ``-0``: without one, the column is so.
     """
     joined = "\n".join(cells)
-    if _canonical(exponent, mark).fullmatch(joined) is None:
+    if ("\n0" in f"\n{joined}" or "\n-0" in f"\n{joined}") and _canonical(
+            exponent, mark).fullmatch(joined) is None:
         return [_major(minor, exponent) for minor in amounts]
     return joined.replace(mark, ".").split("\n") if mark != "." and exponent else cells
 
