@@ -454,7 +454,7 @@ _AMAZON_TYPES = [("ItemPrice", "Principal"), ("ItemFees", "Commission"),
                  ("FBA Inventory Reimbursement", "WAREHOUSE_DAMAGE"),
                  ("other-transaction", "Subscription Fee")]
 _AMAZON_OPTIONAL = [name for name in amazon._COLUMNS if name not in amazon._REQUIRED]
-_AMAZON_JUNK = ["", " ", "x", "12.5", "007.00", "-0.00", "1,00", "2026-10-02", "EUR",
+_AMAZON_JUNK = ["", " ", "x", " x ", "12.5", "007.00", "-0.00", "1,00", "2026-10-02", "EUR",
                 "2026-02-30 10:00:00 UTC", "2026-10-02T13:45:12+02:00", "12345678902", "Refund"]
 
 
@@ -477,13 +477,14 @@ def _amazon_files(draw: st.DrawFn) -> tuple[str, dict[tuple[str, ...], list[Any]
     dropped = draw(st.sets(st.sampled_from(_AMAZON_OPTIONAL)))
     columns = draw(st.permutations([c for c in amazon._COLUMNS if c not in dropped]))
     padded = draw(st.booleans())
+    settlement = draw(st.sampled_from(["12345678901", "1%d"]))
     rows: list[dict[str, str]] = []
     for number in range(draw(st.integers(0, 12))):
         transaction = draw(st.sampled_from(_AMAZON_TRANSACTIONS))
         order = "" if transaction in ("other-transaction", "ServiceFee") or draw(
             st.booleans()) and number % 5 == 0 else f"111-{number % 4:07d}-1"
         when = f"2026-10-{draw(st.integers(1, 3)):02d}"
-        cells = {"settlement-id": "12345678901", "transaction-type": transaction,
+        cells = {"settlement-id": settlement, "transaction-type": transaction,
                  "order-id": order, "merchant-order-id": draw(st.sampled_from(["", "RC-1"])),
                  "adjustment-id": f"ADJ-{number}" if transaction == "Refund" else "",
                  "shipment-id": draw(st.sampled_from(["", f"S{number}"])),
@@ -513,14 +514,14 @@ def _amazon_files(draw: st.DrawFn) -> tuple[str, dict[tuple[str, ...], list[Any]
             (row["amount-type"], row["amount-description"],
              _amount_text(minor, decimals, ".", False), line, minor))
     total = sum(part[4] for parts in folded.values() for part in parts)
-    summary = {"settlement-id": "12345678901", "settlement-start-date": "2026-10-01 07:00:00 UTC",
+    summary = {"settlement-id": settlement, "settlement-start-date": "2026-10-01 07:00:00 UTC",
                "settlement-end-date": "2026-10-15 07:00:00 UTC",
                "deposit-date": "2026-10-17 07:00:00 UTC", "currency": currency,
                "total-amount": _amount_text(total, decimals, mark, False) if decimals else
                f"{total}{mark}0"}
     lines = ["\t".join(columns)] + ["\t".join(row.get(name, "") for name in columns)
                                     for row in [summary, *rows]]
-    return "\n".join(lines) + "\n", folded, "12345678901"
+    return "\n".join(lines) + "\n", folded, settlement
 
 
 def _small_blocks(size: int) -> Any:

@@ -62,6 +62,11 @@ _SUMMARY_ONLY: Final = ("settlement-start-date", "settlement-end-date", "deposit
 #: What the summary row must hold to be read at all.
 _SUMMARY_FIELDS: Final = ("settlement-id", *_SUMMARY_ONLY, "currency")
 _V1_MARK: Final = "shipment-fee-type"
+#: The columns every detail row is read by; a line takes the others only from its first row.
+_ROW_COLUMNS: Final = frozenset((
+    "settlement-id", *_SUMMARY_ONLY, "currency", "transaction-type", "order-id",
+    "adjustment-id", "shipment-id", "posted-date-time", "posted-date", "amount-type",
+    "amount-description", "amount", "sku"))
 #: Amount types that are the platform's fees on an order or refund.
 _FEE_TYPES: Final = frozenset(("ItemFees", "ItemRelatedFees", "ShipmentFees", "OrderFees"))
 _TRANSACTION_KINDS: Final = {
@@ -189,6 +194,8 @@ class _QuickComponents:
         self.names = header.columns
         self.width = len(header.columns)
         self.at = {name: index for index, name in enumerate(header.columns)}
+        #: whether every row is read by a column (else a line takes it from its first row)
+        self.read_all = [name in _ROW_COLUMNS for name in header.columns]
         self.exponent = exponent_of(summary.currency)
         self.times = TimeReader(patterns=_TIMES, fmt=_FMT, column="posted-date-time",
                                 expected=_EXPECTED_TIME)
@@ -200,8 +207,10 @@ class _QuickComponents:
         found = columns_of(batch, self.width)
         if found is None:
             return False
-        # (a column with no cell at all, as many are, has nothing to strip)
-        columns = [list(map(str.strip, cells)) if any(cells) else cells for cells in found]
+        # (a column with no cell at all, as many are, has nothing to strip; a column only the
+        # first rows' lines take is stripped once those are picked out: see _Groups.extend)
+        columns = [list(map(str.strip, cells)) if read and any(cells) else cells
+                   for cells, read in zip(found, self.read_all, strict=True)]
         at, summary = self.at, self.summary
         if set(columns[at["settlement-id"]]) != {summary.settlement}:
             return False
@@ -371,6 +380,8 @@ class _Groups:
         #: whether a line takes a column's cell from its first row
         self.wanted = [name not in ("amount-type", "amount-description", "amount")
                        for name in summary.names]
+        #: whether :meth:`extend` has a column's cells stripped already
+        self.read_all = [name in _ROW_COLUMNS for name in summary.names]
         self.transaction_at = at["transaction-type"]
         self.order_at = at["order-id"]
         self.adjustment_at = at["adjustment-id"]
@@ -398,22 +409,31 @@ class _Groups:
     def extend(self, keys: list[tuple[str, ...]], lines: Sequence[int],
                columns: Sequence[Sequence[str]], whens: list[Any], types: Sequence[str],
                parts: Iterable[tuple[str, str, str, int]], amounts: list[int]) -> None:
-        """Add a block's components, a column at a time (``columns`` its stripped cells)."""
+        """Add a block's components, a column at a time.
+
+        ``columns`` are the block's cells, stripped but in the columns only
+        a first row's line takes (not in :data:`_ROW_COLUMNS`).
+        """
         firsts = list(map(self.numbers.setdefault, keys, lines))
         self.firsts += firsts
         self.parts += parts
         self.amounts += amounts
         self.fees += map(operator.mul, amounts, map(_FEE_TYPES.__contains__, types))
         new = list(map(operator.eq, firsts, lines))
-        if not any(new):
+        count = new.count(True)
+        if not count:
             return
-        if not all(new):
-            # the first rows' cells of the columns a line takes from them (and have a cell)
-            blank = [""] * new.count(True)
-            columns = [list(itertools.compress(cells, new)) if wanted and any(cells) else blank
-                       for cells, wanted in zip(columns, self.wanted, strict=True)]
+        every = count == len(new)
+        if not every:
             lines = list(itertools.compress(lines, new))
             whens = list(itertools.compress(whens, new))
+        # the first rows' (stripped) cells of the columns a line takes from them
+        blank = [""] * count
+        columns = [
+            blank if not wanted or not any(cells)
+            else (cells if every else list(itertools.compress(cells, new))) if read
+            else list(map(str.strip, cells if every else itertools.compress(cells, new)))
+            for cells, wanted, read in zip(columns, self.wanted, self.read_all, strict=True)]
         orders = columns[self.order_at]
         merchants = columns[self.merchant_at] if self.merchant_at is not None else orders
         self.starts += lines
@@ -456,8 +476,8 @@ class _Groups:
         # minus the fee components, but none on a FEE line (int times bool)
         fees = list(map(operator.mul, map(operator.neg, fees),
                         map(operator.is_not, kinds, itertools.repeat(LineKind.FEE))))
-        prefix = f"{summary.settlement}:"
-        ids = list(map(prefix.__add__, map(str, self.starts)))
+        # "<settlement-id>:<line>", written by one % each
+        ids = list(map(f"{summary.settlement.replace('%', '%%')}:%d".__mod__, self.starts))
         repeat = itertools.repeat
         # the first row's identifying cells (not its amount, nor an empty one), then each
         # component as (amount-type, amount-description, amount, line)
