@@ -481,8 +481,9 @@ def _amazon_files(draw: st.DrawFn) -> tuple[str, dict[tuple[str, ...], list[Any]
     rows: list[dict[str, str]] = []
     for number in range(draw(st.integers(0, 12))):
         transaction = draw(st.sampled_from(_AMAZON_TRANSACTIONS))
-        order = "" if transaction in ("other-transaction", "ServiceFee") or draw(
-            st.booleans()) and number % 5 == 0 else f"111-{number % 4:07d}-1"
+        no_order = transaction in ("other-transaction", "ServiceFee") or (
+            number % 5 == 0 and draw(st.booleans()))
+        order = "" if no_order else f"111-{number % 4:07d}-1"
         when = f"2026-10-{draw(st.integers(1, 3)):02d}"
         cells = {"settlement-id": settlement, "transaction-type": transaction,
                  "order-id": order, "merchant-order-id": draw(st.sampled_from(["", "RC-1"])),

@@ -354,8 +354,9 @@ class _Groups:
     the order id and the row's identifying cells) is kept per group in the
     order the groups began; the components are kept as columns in file
     order: their group, their ``(amount-type, amount-description, amount,
-    line)`` and their amount in minor units. The lines are then built a
-    column at a time (:meth:`lines`).
+    line)``, their amount in minor units and that amount again if they are
+    a fee (else 0). The lines are then built a column at a time
+    (:meth:`lines`).
     """
 
     def __init__(self, summary: _Summary) -> None:
@@ -465,14 +466,14 @@ class _Groups:
         if not firsts:
             ends = []
         starts = [0, *ends[:-1]]
-        every = tuple(parts)
-        components = list(map(every.__getitem__, map(slice, starts, ends)))
+        flat = tuple(parts)
+        components = list(map(flat.__getitem__, map(slice, starts, ends)))
         nets = _run_sums(amounts, ends)
         fees = _run_sums(fees, ends)
         kinds = list(map(_TRANSACTION_KINDS.get, self.transactions))
         for number in itertools.compress(itertools.count(), map(operator.is_, kinds,
                                                                 itertools.repeat(None))):
-            kinds[number] = _other_kind(*every[starts[number]][:2])
+            kinds[number] = _other_kind(*flat[starts[number]][:2])
         # minus the fee components, but none on a FEE line (int times bool)
         fees = list(map(operator.mul, map(operator.neg, fees),
                         map(operator.is_not, kinds, itertools.repeat(LineKind.FEE))))
@@ -525,10 +526,12 @@ def _majors(cells: Sequence[str], amounts: list[int], exponent: int, mark: str) 
 
     ``cells`` hold ``amounts`` with exactly the currency's decimals; a column
     without leading zeros or ``-0`` only needs its decimal mark made a point.
-    Such a cell begins with ``0`` or ``-0``: without one, the column is so.
+    A cell with one begins with ``0`` or ``-0``, so only a column holding
+    such a beginning is matched against the pattern.
     """
     joined = "\n".join(cells)
-    if ("\n0" in f"\n{joined}" or "\n-0" in f"\n{joined}") and _canonical(
+    starts = f"\n{joined}"
+    if ("\n0" in starts or "\n-0" in starts) and _canonical(
             exponent, mark).fullmatch(joined) is None:
         return [_major(minor, exponent) for minor in amounts]
     return joined.replace(mark, ".").split("\n") if mark != "." and exponent else cells
