@@ -442,3 +442,140 @@ def test_ledger_csv_pauses_the_collector() -> None:
             gc.disable()
     assert seen == [False]
     assert len(result.entries) == 5
+
+
+# -- Amazon: components folded into lines a column at a time ------------------------------
+
+#: currency, the decimal mark its marketplace writes, decimals
+_AMAZON_MONEY = [("USD", ".", 2), ("JPY", ".", 0), ("EUR", ",", 2)]
+_AMAZON_TRANSACTIONS = ["Order", "Refund", "other-transaction", "Mystery", "ServiceFee"]
+_AMAZON_TYPES = [("ItemPrice", "Principal"), ("ItemFees", "Commission"),
+                 ("Promotion", "Principal"), ("ShipmentFees", "Shipping"),
+                 ("FBA Inventory Reimbursement", "WAREHOUSE_DAMAGE"),
+                 ("other-transaction", "Subscription Fee")]
+_AMAZON_OPTIONAL = [name for name in amazon._COLUMNS if name not in amazon._REQUIRED]
+_AMAZON_JUNK = ["", " ", "x", " x ", "12.5", "007.00", "-0.00", "1,00", "2026-10-02", "EUR",
+                "2026-02-30 10:00:00 UTC", "2026-10-02T13:45:12+02:00", "12345678902", "Refund"]
+
+
+def _amount_text(minor: int, decimals: int, mark: str, padded: bool) -> str:
+    """An amount cell; ``padded`` writes a leading zero (``007.00``, ``-00.50``)."""
+    sign, whole = ("-" if minor < 0 else ""), abs(minor) // 10**decimals
+    text = f"{sign}{'00' if padded else ''}{whole}"
+    return f"{text}{mark}{abs(minor) % 10**decimals:0{decimals}d}" if decimals else text
+
+
+@st.composite
+def _amazon_files(draw: st.DrawFn) -> tuple[str, dict[tuple[str, ...], list[Any]], str]:
+    """A V2 settlement file, its components folded by key as the parser should, its settlement.
+
+    Transactions of one to three components, their rows maybe apart; optional
+    columns left out or reordered, cells empty in some rows only, amounts with
+    leading zeros, unknown transaction types, a few currencies and marks.
+    """
+    currency, mark, decimals = draw(st.sampled_from(_AMAZON_MONEY))
+    dropped = draw(st.sets(st.sampled_from(_AMAZON_OPTIONAL)))
+    columns = draw(st.permutations([c for c in amazon._COLUMNS if c not in dropped]))
+    padded = draw(st.booleans())
+    settlement = draw(st.sampled_from(["12345678901", "1%d"]))
+    rows: list[dict[str, str]] = []
+    for number in range(draw(st.integers(0, 12))):
+        transaction = draw(st.sampled_from(_AMAZON_TRANSACTIONS))
+        no_order = transaction in ("other-transaction", "ServiceFee") or (
+            number % 5 == 0 and draw(st.booleans()))
+        order = "" if no_order else f"111-{number % 4:07d}-1"
+        when = f"2026-10-{draw(st.integers(1, 3)):02d}"
+        cells = {"settlement-id": settlement, "transaction-type": transaction,
+                 "order-id": order, "merchant-order-id": draw(st.sampled_from(["", "RC-1"])),
+                 "adjustment-id": f"ADJ-{number}" if transaction == "Refund" else "",
+                 "shipment-id": draw(st.sampled_from(["", f"S{number}"])),
+                 "marketplace-name": "Amazon.com", "posted-date": when,
+                 "posted-date-time": f"{when} 13:45:12 UTC", "sku": f"SKU-{number % 3}",
+                 "currency": draw(st.sampled_from(["", currency]))}
+        for _ in range(draw(st.integers(1, 3))):
+            kind, description = draw(st.sampled_from(_AMAZON_TYPES))
+            minor = draw(st.integers(-10**6, 10**6))
+            rows.append({**cells, "amount-type": kind, "amount-description": description,
+                         "amount": _amount_text(minor, decimals, mark, padded and minor % 3 == 0)})
+    if draw(st.booleans()):
+        rows = draw(st.permutations(rows))  # a transaction's rows apart
+    if any(draw(st.booleans()) for _ in rows[:1]):
+        for row in rows:
+            row["posted-date-time"] = ""  # read from posted-date instead
+    rows = [{name: row.get(name, "") for name in columns} for row in rows]
+    folded: dict[tuple[str, ...], list[Any]] = {}
+    for line, row in enumerate(rows, start=3):
+        key = tuple(row.get(name, "") for name in (
+            "transaction-type", "order-id", "adjustment-id", "shipment-id"))
+        key += (row.get("posted-date-time") or row["posted-date"],)
+        if not row["order-id"]:
+            key += (row["amount-type"], row["amount-description"], row.get("sku", ""))
+        minor = int(row["amount"].replace(mark, ""))
+        folded.setdefault(key, []).append(
+            (row["amount-type"], row["amount-description"],
+             _amount_text(minor, decimals, ".", False), line, minor))
+    total = sum(part[4] for parts in folded.values() for part in parts)
+    summary = {"settlement-id": settlement, "settlement-start-date": "2026-10-01 07:00:00 UTC",
+               "settlement-end-date": "2026-10-15 07:00:00 UTC",
+               "deposit-date": "2026-10-17 07:00:00 UTC", "currency": currency,
+               "total-amount": _amount_text(total, decimals, mark, False) if decimals else
+               f"{total}{mark}0"}
+    lines = ["\t".join(columns)] + ["\t".join(row.get(name, "") for name in columns)
+                                    for row in [summary, *rows]]
+    return "\n".join(lines) + "\n", folded, settlement
+
+
+def _small_blocks(size: int) -> Any:
+    """Rows.blocks patched to give blocks of ``size`` rows, so that a short file spans many."""
+    blocks = common.Rows.blocks
+
+    def patched(self: common.Rows, _size: int = common.CHUNK, **options: Any) -> Any:
+        return blocks(self, size, **options)
+
+    return mock.patch.object(common.Rows, "blocks", patched)
+
+
+@given(file=_amazon_files(), size=st.integers(1, 9))
+@settings(max_examples=examples(200), deadline=None)
+def test_amazon_folds_components_by_transaction(
+    file: tuple[str, dict[tuple[str, ...], list[Any]], str], size: int
+) -> None:
+    """Each transaction is one line, its components in file order, net their sum, quick or not."""
+    text, folded, settlement = file
+    with _small_blocks(size):
+        result = amazon.parse_amazon(text)
+        with _slowly([(amazon._QuickComponents, "read")]):
+            assert amazon.parse_amazon(text) == result
+    assert [dict(line.raw)["components"] for line in result.lines] == [
+        tuple(part[:4] for part in parts) for parts in folded.values()]
+    assert [line.net_minor for line in result.lines] == [
+        sum(part[4] for part in parts) for parts in folded.values()]
+    assert [line.id for line in result.lines] == [
+        f"{settlement}:{parts[0][3]}" for parts in folded.values()]
+
+
+@given(file=_amazon_files(), size=st.integers(1, 9), data=st.data())
+@settings(max_examples=examples(200), deadline=None)
+def test_amazon_quick_way_reads_damaged_files_as_the_row_way(
+    file: tuple[str, dict[tuple[str, ...], list[Any]], str], size: int, data: st.DataObject
+) -> None:
+    """With cells spoilt, rows cut, blank or repeated, the quick way reads as the row way."""
+    lines = file[0].splitlines(keepends=True)
+    for _ in range(data.draw(st.integers(1, 3))):
+        index = data.draw(st.integers(1, len(lines) - 1))
+        cells = lines[index].rstrip("\n").split("\t")
+        change = data.draw(st.sampled_from(["cell", "cut", "blank", "repeat"]))
+        if change == "cell":
+            cells[data.draw(st.integers(0, len(cells) - 1))] = data.draw(
+                st.sampled_from(_AMAZON_JUNK))
+            lines[index] = "\t".join(cells) + "\n"
+        elif change == "cut":
+            lines[index] = "\t".join(cells[:-1]) + "\n"
+        else:
+            lines.insert(index, "\n" if change == "blank" else lines[index])
+    text = "".join(lines)
+    with _small_blocks(size):
+        for mode in ("raise", "collect"):
+            quick = _outcome(amazon.parse_amazon, text, mode)
+            with _slowly([(amazon._QuickComponents, "read")]):
+                assert _outcome(amazon.parse_amazon, text, mode) == quick

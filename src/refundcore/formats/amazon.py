@@ -7,9 +7,11 @@ Tab-separated; the first data row is the settlement summary (its
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timezone
 from typing import Any, Final
 
@@ -60,6 +62,11 @@ _SUMMARY_ONLY: Final = ("settlement-start-date", "settlement-end-date", "deposit
 #: What the summary row must hold to be read at all.
 _SUMMARY_FIELDS: Final = ("settlement-id", *_SUMMARY_ONLY, "currency")
 _V1_MARK: Final = "shipment-fee-type"
+#: The columns every detail row is read by; a line takes the others only from its first row.
+_ROW_COLUMNS: Final = frozenset((
+    "settlement-id", *_SUMMARY_ONLY, "currency", "transaction-type", "order-id",
+    "adjustment-id", "shipment-id", "posted-date-time", "posted-date", "amount-type",
+    "amount-description", "amount", "sku"))
 #: Amount types that are the platform's fees on an order or refund.
 _FEE_TYPES: Final = frozenset(("ItemFees", "ItemRelatedFees", "ShipmentFees", "OrderFees"))
 _TRANSACTION_KINDS: Final = {
@@ -136,7 +143,7 @@ def parse_amazon(
     if second is None:
         out.fail("no settlement summary row after the header", line=header_line)
     summary = _Summary(out, header, *second)
-    groups: dict[tuple[str, ...], _Group] = {}
+    groups = _Groups(summary)
     quick = _QuickComponents(summary, header)
     for lines, batch in rows.blocks():
         if quick.read(groups, lines, batch):
@@ -151,9 +158,9 @@ def parse_amazon(
             raw = tuple(row.items())
             out.attempt(line, raw, summary.component, groups, row, line)
     # Every component was checked as it was read, and ids are unique by line.
-    built = [group.build(summary) for group in groups.values()]
-    total = sum(line[8] for line in built)
-    if not out.add_all(built, [line[0] for line in built]):  # pragma: no cover - ids are lines
+    built, ids = groups.lines()
+    total = sum(groups.amounts)
+    if not out.add_all(built, ids):  # pragma: no cover - ids are lines
         raise AssertionError("repeated line ids")
     if total != summary.total.minor:
         out.reject(out.error(
@@ -187,19 +194,23 @@ class _QuickComponents:
         self.names = header.columns
         self.width = len(header.columns)
         self.at = {name: index for index, name in enumerate(header.columns)}
+        #: whether every row is read by a column (else a line takes it from its first row)
+        self.read_all = [name in _ROW_COLUMNS for name in header.columns]
         self.exponent = exponent_of(summary.currency)
         self.times = TimeReader(patterns=_TIMES, fmt=_FMT, column="posted-date-time",
                                 expected=_EXPECTED_TIME)
         self.days: dict[str, datetime] = {}
 
-    def read(self, groups: dict[tuple[str, ...], _Group], lines: Sequence[int],
+    def read(self, groups: _Groups, lines: Sequence[int],
              batch: Sequence[list[str]]) -> bool:
         """Add the block's components to ``groups`` and say so, or add nothing (``False``)."""
         found = columns_of(batch, self.width)
         if found is None:
             return False
-        columns = [list(map(str.strip, cells)) for cells in found]
-        rows = list(zip(*columns, strict=True))
+        # (a column with no cell at all, as many are, has nothing to strip; a column only the
+        # first rows' lines take is stripped once those are picked out: see _Groups.extend)
+        columns = [list(map(str.strip, cells)) if read and any(cells) else cells
+                   for cells, read in zip(found, self.read_all, strict=True)]
         at, summary = self.at, self.summary
         if set(columns[at["settlement-id"]]) != {summary.settlement}:
             return False
@@ -234,12 +245,11 @@ class _QuickComponents:
             skus = columns[at["sku"]] if "sku" in at else empty
             keys = [key if key[1] else (*key, kind, description, sku) for key, kind, description,
                     sku in zip(keys, types, descriptions, skus, strict=False)]
-        for key, row, kind, description, amount, line, when in zip(
-                keys, rows, types, descriptions, amounts, lines, whens, strict=True):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(line, row, when)
-            group.components.append((kind, description, amount, line))
+        groups.extend(keys, lines, columns, whens, types,
+                      zip(types, descriptions,
+                          _majors(columns[at["amount"]], amounts, self.exponent, summary.mark),
+                          lines, strict=True),
+                      amounts)
         return True
 
     def _day(self, text: str) -> datetime:
@@ -269,9 +279,6 @@ class _Summary:
         self.exponent = exponent_of(self.currency)
         self.names = header.columns
         self.at = {name: index for index, name in enumerate(header.columns)}
-        #: whether a column's cell may go into a line's raw row (the amount's do not)
-        self.kept = [name not in ("amount-type", "amount-description", "amount")
-                     for name in header.columns]
         deposit = self.row["deposit-date"]
         self.deposit: date = (
             parse_time(deposit, patterns=_TIMES, fmt=_FMT, line=line, column="deposit-date",
@@ -301,8 +308,7 @@ class _Summary:
         return parse_money(text, self.currency, fmt=_FMT, line=line, column=column,
                            decimal_mark=self.mark)
 
-    def component(self, groups: dict[tuple[str, ...], _Group], row: dict[str, str],
-                  line: int) -> None:
+    def component(self, groups: _Groups, row: dict[str, str], line: int) -> None:
         """Check one detail row and add it to its group."""
         if row["settlement-id"] != self.settlement:
             raise self.out.error(f"a second settlement id (the summary has {self.settlement})",
@@ -330,57 +336,217 @@ class _Summary:
                                 row.get("shipment-id", ""), posted)
         if not row["order-id"]:
             key += (row["amount-type"], row["amount-description"], row.get("sku", ""))
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = _Group(line, list(row.values()), when)
-        group.components.append((row["amount-type"], row["amount-description"], amount, line))
+        groups.add(key, line, list(row.values()), when,
+                   (row["amount-type"], row["amount-description"], _major(amount, self.exponent),
+                    line), amount)
 
     def date_time(self, text: str, line: int | None) -> datetime:
         day = parse_date(text, fmt=_FMT, line=line, column="posted-date")
         return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
-class _Group:
-    """The components of one transaction, in file order (amounts in minor units).
+class _Groups:
+    """The transactions read so far: each one's first row, and every component in file order.
 
-    ``values`` are the first row's stripped cells, in the header's order.
+    A transaction (a group of components) is known by the line of its first
+    row, and becomes one statement line. What the line takes from that first
+    row (the line, the posting time, the transaction type, the reference,
+    the order id and the row's identifying cells) is kept per group in the
+    order the groups began; the components are kept as columns in file
+    order: their group, their ``(amount-type, amount-description, amount,
+    line)``, their amount in minor units and that amount again if they are
+    a fee (else 0). The lines are then built a column at a time
+    (:meth:`lines`).
     """
 
-    __slots__ = ("components", "line", "values", "when")
+    def __init__(self, summary: _Summary) -> None:
+        self.summary = summary
+        at = summary.at
+        self.numbers: dict[tuple[str, ...], int] = {}
+        # each group's first row
+        self.starts: list[int] = []
+        self.whens: list[datetime] = []
+        self.transactions: list[str] = []
+        self.references: list[str | None] = []
+        self.orders: list[str | None] = []
+        self.cells: list[tuple[tuple[str, str], ...]] = []
+        # each component
+        self.firsts: list[int] = []
+        self.parts: list[tuple[str, str, str, int]] = []
+        self.amounts: list[int] = []
+        self.fees: list[int] = []  # the amount of a fee component, else 0
+        #: the columns whose cells go into a line's raw row (not the amount's), by position
+        self.kept = tuple((index, name) for index, name in enumerate(summary.names)
+                          if name not in ("amount-type", "amount-description", "amount"))
+        #: whether a line takes a column's cell from its first row
+        self.wanted = [name not in ("amount-type", "amount-description", "amount")
+                       for name in summary.names]
+        #: whether :meth:`extend` has a column's cells stripped already
+        self.read_all = [name in _ROW_COLUMNS for name in summary.names]
+        self.transaction_at = at["transaction-type"]
+        self.order_at = at["order-id"]
+        self.adjustment_at = at["adjustment-id"]
+        self.merchant_at = at.get("merchant-order-id")
 
-    def __init__(self, line: int, values: Sequence[str], when: datetime) -> None:
-        self.line = line
-        self.values = values
-        self.when = when
-        self.components: list[tuple[str, str, int, int]] = []
+    def add(self, key: tuple[str, ...], line: int, values: Sequence[str], when: datetime,
+            part: tuple[str, str, str, int], amount: int) -> None:
+        """Add one component (on ``line``; ``values`` its row's stripped cells) to its group."""
+        first = self.numbers.setdefault(key, line)
+        if first == line:
+            order = values[self.order_at]
+            merchant = values[self.merchant_at] if self.merchant_at is not None else ""
+            self.starts.append(line)
+            self.whens.append(when)
+            self.transactions.append(values[self.transaction_at])
+            self.references.append(values[self.adjustment_at] or order or None)
+            self.orders.append(merchant or order or None)
+            self.cells.append(tuple((name, values[index]) for index, name in self.kept
+                                    if values[index]))
+        self.firsts.append(first)
+        self.parts.append(part)
+        self.amounts.append(amount)
+        self.fees.append(amount if part[0] in _FEE_TYPES else 0)
 
-    def build(self, summary: _Summary) -> tuple[Any, ...]:
-        """The group's line, laid out as :attr:`StatementLine.TUPLE_FIELDS`."""
-        values, at, exponent = self.values, summary.at, summary.exponent
-        transaction = values[at["transaction-type"]]
-        kind = _TRANSACTION_KINDS.get(transaction)
-        components = self.components
-        if kind is None:
-            first_type, first_description = components[0][:2]
-            kind = _other_kind(first_type, first_description)
-        net = fees = 0
-        parts = []
-        for kind_text, description, minor, line in components:
-            net += minor
-            if kind_text in _FEE_TYPES:
-                fees += minor
-            parts.append((kind_text, description, _major(minor, exponent), line))
-        fee = 0 if kind is LineKind.FEE else -fees
-        order = values[at["order-id"]]
-        merchant_order = values[at["merchant-order-id"]] if "merchant-order-id" in at else ""
+    def extend(self, keys: list[tuple[str, ...]], lines: Sequence[int],
+               columns: Sequence[Sequence[str]], whens: list[Any], types: Sequence[str],
+               parts: Iterable[tuple[str, str, str, int]], amounts: list[int]) -> None:
+        """Add a block's components, a column at a time.
+
+        ``columns`` are the block's cells, stripped but in the columns only
+        a first row's line takes (not in :data:`_ROW_COLUMNS`).
+        """
+        firsts = list(map(self.numbers.setdefault, keys, lines))
+        self.firsts += firsts
+        self.parts += parts
+        self.amounts += amounts
+        self.fees += map(operator.mul, amounts, map(_FEE_TYPES.__contains__, types))
+        new = list(map(operator.eq, firsts, lines))
+        count = new.count(True)
+        if not count:
+            return
+        every = count == len(new)
+        if not every:
+            lines = list(itertools.compress(lines, new))
+            whens = list(itertools.compress(whens, new))
+        # the first rows' (stripped) cells of the columns a line takes from them
+        blank = [""] * count
+        columns = [
+            blank if not wanted or not any(cells)
+            else (cells if every else list(itertools.compress(cells, new))) if read
+            else list(map(str.strip, cells if every else itertools.compress(cells, new)))
+            for cells, wanted, read in zip(columns, self.wanted, self.read_all, strict=True)]
+        orders = columns[self.order_at]
+        merchants = columns[self.merchant_at] if self.merchant_at is not None else orders
+        self.starts += lines
+        self.whens += whens
+        self.transactions += columns[self.transaction_at]
+        self.references += _either(columns[self.adjustment_at], orders)
+        self.orders += _either(merchants, orders)
+        self.cells += _pairs([name for _, name in self.kept],
+                             [columns[index] for index, _ in self.kept])
+
+    def lines(self) -> tuple[Iterator[tuple[Any, ...]], list[str]]:
+        """Each group's line (laid out as :attr:`StatementLine.TUPLE_FIELDS`), and their ids.
+
+        A line's net is the sum of its components, its fee minus the sum of
+        its fee components (none on a ``FEE`` line), its gross the rest.
+        """
+        summary = self.summary
+        firsts, parts, amounts, fees = self.firsts, self.parts, self.amounts, self.fees
+        if any(map(operator.gt, firsts, itertools.islice(firsts, 1, None))):
+            # a transaction's components are apart in the file: bring them together, in order
+            order = sorted(range(len(firsts)), key=firsts.__getitem__)
+            firsts = list(map(firsts.__getitem__, order))
+            parts = list(map(parts.__getitem__, order))
+            amounts = list(map(amounts.__getitem__, order))
+            fees = list(map(fees.__getitem__, order))
+        # each group's components are now one run: ends[g] is where group g's run ends
+        ends = [*itertools.compress(itertools.count(1), map(
+            operator.ne, firsts, itertools.islice(firsts, 1, None))), len(firsts)]
+        if not firsts:
+            ends = []
+        starts = [0, *ends[:-1]]
+        flat = tuple(parts)
+        components = list(map(flat.__getitem__, map(slice, starts, ends)))
+        nets = _run_sums(amounts, ends)
+        fees = _run_sums(fees, ends)
+        kinds = list(map(_TRANSACTION_KINDS.get, self.transactions))
+        for number in itertools.compress(itertools.count(), map(operator.is_, kinds,
+                                                                itertools.repeat(None))):
+            kinds[number] = _other_kind(*flat[starts[number]][:2])
+        # minus the fee components, but none on a FEE line (int times bool)
+        fees = list(map(operator.mul, map(operator.neg, fees),
+                        map(operator.is_not, kinds, itertools.repeat(LineKind.FEE))))
+        # "<settlement-id>:<line>", written by one % each
+        ids = list(map(f"{summary.settlement.replace('%', '%%')}:%d".__mod__, self.starts))
+        repeat = itertools.repeat
         # the first row's identifying cells (not its amount, nor an empty one), then each
         # component as (amount-type, amount-description, amount, line)
-        keep = tuple(itertools.compress(zip(summary.names, values, strict=True),
-                                        map(operator.and_, summary.kept, map(bool, values))))
-        return (f"{summary.settlement}:{self.line}", kind, net + fee, summary.currency,
-                self.when, values[at["adjustment-id"]] or order or None,
-                merchant_order or order or None, fee, net, summary.deposit,
-                summary.settlement, transaction, (*keep, ("components", tuple(parts))))
+        tails = zip(zip(repeat("components"), components, strict=False), strict=True)
+        raws = map(operator.add, self.cells, tails)
+        return zip(
+            ids, kinds, map(operator.add, nets, fees), repeat(summary.currency), self.whens,
+            self.references, self.orders, fees, nets, repeat(summary.deposit),
+            repeat(summary.settlement), self.transactions, raws, strict=False), ids
+
+
+def _either(first: Sequence[str], second: Sequence[str]) -> Sequence[str | None]:
+    """Each row's cell of ``first``, else of ``second``, else ``None``."""
+    if any(first):
+        return [one or other or None for one, other in zip(first, second, strict=True)]
+    return second if all(second) else [cell or None for cell in second]
+
+
+def _run_sums(amounts: list[int], ends: list[int]) -> list[int]:
+    """The sum of each run of ``amounts``, the runs ending (exclusive) at ``ends``."""
+    totals = [0, *itertools.accumulate(amounts)]
+    at_ends = list(map(totals.__getitem__, ends))
+    return list(map(operator.sub, at_ends, [0, *at_ends[:-1]]))
+
+
+def _pairs(names: Sequence[str], columns: Sequence[Sequence[str]]
+           ) -> list[tuple[tuple[str, str], ...]]:
+    """Each row's ``(column, cell)`` pairs but the empty cells', built a column at a time."""
+    pair_columns: list[Iterable[tuple[str, str] | None]] = []
+    gaps = False
+    for name, cells in zip(names, columns, strict=True):
+        if not any(cells):
+            continue
+        if all(cells):
+            pair_columns.append(zip(itertools.repeat(name), cells))
+        else:
+            gaps = True
+            pair_columns.append([(name, cell) if cell else None for cell in cells])
+    rows: list[Any] = list(zip(*pair_columns, strict=True))
+    return list(map(tuple, map(filter, itertools.repeat(None), rows))) if gaps else rows
+
+
+def _majors(cells: Sequence[str], amounts: list[int], exponent: int, mark: str) -> Sequence[str]:
+    """A column's amounts as :func:`_major` writes them, taken from the cells where they are so.
+
+    ``cells`` hold ``amounts`` with exactly the currency's decimals; a column
+    without leading zeros or ``-0`` only needs its decimal mark made a point.
+    A cell with one begins with ``0`` or ``-0``, so only a column holding
+    such a beginning is matched against the pattern.
+    """
+    joined = "\n".join(cells)
+    starts = f"\n{joined}"
+    if ("\n0" in starts or "\n-0" in starts) and _canonical(
+            exponent, mark).fullmatch(joined) is None:
+        return [_major(minor, exponent) for minor in amounts]
+    return joined.replace(mark, ".").split("\n") if mark != "." and exponent else cells
+
+
+@functools.cache
+def _canonical(exponent: int, mark: str) -> re.Pattern[str]:
+    """Amount cells, one a line, written as :func:`_major` writes them but with ``mark``."""
+    if exponent == 0:
+        cell = "0|-?[1-9][0-9]*"
+    else:
+        point, decimals = re.escape(mark), f"[0-9]{{{exponent}}}"
+        cell = (f"-?[1-9][0-9]*{point}{decimals}|0{point}{decimals}"
+                f"|-0{point}(?=[0-9]*[1-9]){decimals}")
+    return re.compile(rf"(?:(?:{cell})\n)*(?:{cell})")
 
 
 def _major(minor: int, exponent: int) -> str:
