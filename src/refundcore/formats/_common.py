@@ -501,12 +501,16 @@ class Rows:
         return start, cells
 
     def blocks(
-        self, size: int = CHUNK, *, blank: Callable[[list[str]], bool] = is_blank
+        self, size: int = CHUNK, *, blank: Callable[[list[str]], bool] = is_blank,
+        prefix: str = "",
     ) -> Iterator[tuple[Sequence[int], Sequence[list[str]]]]:
         """The rest of the rows but the ``blank`` ones, ``size`` lines at a time, with their lines.
 
         ``blank`` says whether a row is left out; it must hold of an empty row
-        and of no row whose first cell has content.
+        and of no row whose first cell has content. A block that comes as a
+        :class:`ColumnBlock` whose every cell starts with ``prefix`` (one
+        character, not blank, a quote or the delimiter: WeChat Pay's
+        backtick) holds its cells without it (see :attr:`ColumnBlock.prefix`).
         """
         if self.lines is None:
             assert self.rows is not None
@@ -517,9 +521,9 @@ class Rows:
             block = list(itertools.islice(lines, size))
             if not block:
                 return
-            columns = self._columns(block)
-            if columns is not None and all(map(str.strip, columns[0])):
-                yield range(self.line + 1, self.line + 1 + len(block)), ColumnBlock(columns)
+            columns = self._columns(block, prefix)
+            if columns is not None and (columns.prefix or all(map(str.strip, columns.columns[0]))):
+                yield range(self.line + 1, self.line + 1 + len(block)), columns
                 self.line += len(block)
                 continue
             rows = self._split(block)
@@ -538,13 +542,14 @@ class Rows:
             if rows:
                 yield numbers, rows
 
-    def _columns(self, block: list[str]) -> list[list[str]] | None:
-        """The block's columns, when every line is plain and has the same cells; else ``None``.
+    def _columns(self, block: list[str], prefix: str) -> ColumnBlock | None:
+        """The block as columns, when every line is one row of the same width; else ``None``.
 
-        Plain: no quote (where quotes count), NUL, line break inside or
-        overlong field, and not empty. Its cells are then what the csv module
-        splits, and splitting the whole block at once is quicker still than
-        :func:`split_lines`.
+        Each line must be plain (no NUL, line break inside or overlong
+        field, not empty); a line with quotes (where quotes count) is split
+        by the csv module on its own, and must end where its row ends. The
+        cells are then what the csv module splits, and splitting the whole
+        block at once is quicker still than :func:`split_lines`.
         """
         delimiter = self.dialect["delimiter"]
         text = "".join(block)
@@ -555,15 +560,35 @@ class Rows:
         ends = text.endswith("\n")
         if (text.count("\n") != len(block) - (not ends) or "\n\n" in text
                 or text.startswith("\n") or "\0" in text
-                or (self.dialect["quoting"] != csv.QUOTE_NONE and '"' in text)
                 or max(map(len, block)) > csv.field_size_limit()):
             return None
-        delimiters = set(map(str.count, block, itertools.repeat(delimiter)))
+        if ends:
+            text = text[:-1]
+        lines = block
+        held: list[tuple[int, int]] = []  # (row, column) of each cell holding the delimiter
+        if self.dialect["quoting"] != csv.QUOTE_NONE and '"' in text:
+            quoted = _quoted_lines(text, delimiter, held)
+            if quoted is None:
+                return None
+            lines, text = quoted, "\n".join(quoted)
+        delimiters = set(map(str.count, lines, itertools.repeat(delimiter)))
         if len(delimiters) != 1:
             return None
         width = delimiters.pop() + 1
-        cells = (text[:-1] if ends else text).replace("\n", delimiter).split(delimiter)
-        return [cells[index::width] for index in range(width)]
+        text = text.replace("\n", delimiter)
+        cells: list[str] | None = None
+        if prefix and text.startswith(prefix):
+            # as many cells split at "delimiter + prefix" as at the delimiter: each has the prefix
+            cells = text[len(prefix):].split(delimiter + prefix)
+            if len(cells) != len(block) * width:
+                cells = None
+        if cells is None:
+            prefix = ""
+            cells = text.split(delimiter)
+        columns = [cells[index::width] for index in range(width)]
+        for row, index in held:
+            columns[index][row] = columns[index][row].replace("\0", delimiter)
+        return ColumnBlock(columns, prefix=prefix)
 
     def _split(self, block: list[str]) -> list[list[str]] | None:
         return split_lines(block, delimiter=self.dialect["delimiter"],
@@ -588,6 +613,31 @@ class Rows:
         return numbers, rows
 
 
+def _quoted_lines(text: str, delimiter: str, held: list[tuple[int, int]]) -> list[str] | None:
+    """The lines of ``text`` (without NULs), each one with a quote split by the csv module.
+
+    Such a line is written back as its cells joined by the delimiter, a
+    delimiter inside a cell written as a NUL; ``held`` gets the (row,
+    column) of each such cell. ``None`` when a quoted cell goes on past its
+    line, or the csv module refuses the line.
+    """
+    lines = text.split("\n")
+    dialect = {"delimiter": delimiter, "strict": True}
+    for row, line in enumerate(lines):
+        if '"' not in line:
+            continue
+        try:
+            (cells,) = csv.reader((line,), **dialect)  # type: ignore[arg-type]
+        except csv.Error:
+            return None
+        for index, cell in enumerate(cells):
+            if delimiter in cell:
+                cells[index] = cell.replace(delimiter, "\0")
+                held.append((row, index))
+        lines[row] = delimiter.join(cells)
+    return lines
+
+
 _FIRST: Final = operator.itemgetter(0)
 
 
@@ -596,15 +646,21 @@ class ColumnBlock(Sequence[list[str]]):
 
     Attributes:
         columns: The cells of each column, every column as long.
+        prefix: What every cell started with and ``columns`` leave out
+            (``""``: nothing); the rows have it.
     """
 
-    def __init__(self, columns: list[list[str]]) -> None:
+    def __init__(self, columns: list[list[str]], *, prefix: str = "") -> None:
         self.columns = columns
+        self.prefix = prefix
         self._rows: list[list[str]] | None = None
 
     def _made(self) -> list[list[str]]:
         if self._rows is None:
-            self._rows = list(map(list, zip(*self.columns, strict=True)))
+            columns: Iterable[Iterable[str]] = self.columns
+            if self.prefix:
+                columns = [map(self.prefix.__add__, cells) for cells in self.columns]
+            self._rows = list(map(list, zip(*columns, strict=True)))
         return self._rows
 
     def __len__(self) -> int:
@@ -618,7 +674,10 @@ class ColumnBlock(Sequence[list[str]]):
 
 
 def columns_of(rows: Sequence[list[str]], width: int) -> list[Sequence[str]] | None:
-    """A block's columns, or ``None`` unless every row has ``width`` cells."""
+    """A block's columns, or ``None`` unless every row has ``width`` cells.
+
+    A :class:`ColumnBlock`'s columns are given as it holds them (without its prefix).
+    """
     if isinstance(rows, ColumnBlock):
         return rows.columns if len(rows.columns) == width else None  # type: ignore[return-value]
     if set(map(len, rows)) != {width}:

@@ -190,12 +190,15 @@ def _parse(data: object, out: Collector) -> ParseResult:
     title: tuple[int, list[str]] | None = None
     figures: tuple[int, list[str]] | None = None
     detail = bill.detail
-    for lines, batch in rows.blocks(blank=_skipped):
+    for lines, batch in rows.blocks(blank=_skipped, prefix="`"):
         start = 0
         if title is None:
-            # the detail rows run up to the summary title (a block the quick way if it can)
-            firsts = batch.columns[0] if isinstance(batch, ColumnBlock) else list(
-                map(_FIRST, batch))
+            # the detail rows run up to the summary title (a block the quick way if it can;
+            # a block whose every cell has its backtick has no title)
+            if isinstance(batch, ColumnBlock):
+                firsts = [] if batch.prefix else batch.columns[0]
+            else:
+                firsts = list(map(_FIRST, batch))
             end = firsts.index(_SUMMARY_TITLE) if _SUMMARY_TITLE in firsts else len(batch)
             if bill.currency is None and end:  # the first row sets the bill's currency
                 detail(lines[0], batch[0])
@@ -204,6 +207,8 @@ def _parse(data: object, out: Collector) -> ParseResult:
             if end > start and bill.block(batch if whole else batch[start:end]):
                 start = end
                 last = lines[end - 1]
+                if start == len(batch):
+                    continue  # (a block held as columns makes no rows)
         for line, cells in zip(lines[start:], batch[start:], strict=True):
             last = line
             if figures is not None:
@@ -232,7 +237,19 @@ def _skipped(cells: list[str]) -> bool:
 
 
 _FIRST: Final = operator.itemgetter(0)
-_UNTICKED: Final = operator.itemgetter(slice(1, None))
+
+
+def _unticked(cells: Sequence[str]) -> list[str] | None:
+    """A column's cells without their backticks, or ``None`` unless each starts with one.
+
+    One join, two counts and one split for the whole column; ``None`` too
+    when a cell holds a line break (the rows are then read one by one).
+    """
+    joined = "\n".join(cells)
+    breaks = len(cells) - 1
+    if joined[:1] != "`" or joined.count("\n") != breaks or joined.count("\n`") != breaks:
+        return None
+    return joined[1:].split("\n`")
 
 
 def _units_column(cells: Sequence[str]) -> list[int] | None:
@@ -388,13 +405,14 @@ class _Bill:
         found = columns_of(rows, self.width)
         if currency is None or found is None:
             return False
-        try:
-            heads = list(map(_FIRST, itertools.chain.from_iterable(found)))
-        except IndexError:  # an empty cell
-            return False
-        if heads.count("`") != len(heads):
-            return False
-        columns = [list(map(_UNTICKED, cells)) for cells in found]
+        columns: list[Sequence[str]] = found  # a ColumnBlock's cells, without backticks
+        if not isinstance(rows, ColumnBlock) or rows.prefix != "`":
+            columns = []
+            for cells in found:
+                unticked = _unticked(cells)
+                if unticked is None:
+                    return False
+                columns.append(unticked)
         statuses = columns[self.i_status]
         if not set(statuses) <= {"SUCCESS", "REFUND"}:
             return False
@@ -456,7 +474,7 @@ class _Bill:
         return True
 
     def _block_discounts(
-        self, columns: list[list[str]], units: dict[str, list[int]], settled: list[int],
+        self, columns: Sequence[Sequence[str]], units: dict[str, list[int]], settled: list[int],
         charge: list[bool],
     ) -> list[tuple[tuple[str, str], ...]] | None:
         """Each row's discount pairs (a payment's, as :meth:`_discounts`), or ``None``."""
