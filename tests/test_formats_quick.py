@@ -565,3 +565,27 @@ def test_quick_wechatpay_refuses_a_cell_without_its_backtick(mode: str) -> None:
             row = result.rejected[0]  # (the summary figures then disagree, too)
             assert (row.line, row.column, row.value) == (4, "交易类型", "JSAPI")
             assert len(result.lines) == 19
+
+
+@pytest.mark.parametrize("block", [
+    ["a,b\n", "c\rd,e\n"], ["a,b", "c,d\n"], ["a,\0b\n"], ["a,b\r\r\n", "c,d\n"], ["a,b\n", "\n"],
+    ["a,b\r", "c,d\n"], ["a,b\n\n"], ["a,b\n", "c,d\ne,f\n"],
+])
+def test_lines_not_one_row_each_are_not_a_column_block(block: list[str]) -> None:
+    """Lines with a stray or missing line end, a NUL or no cells read as read_rows reads them."""
+    assert common.Rows([], "x")._columns(block, "") is None
+    lines = ["h,i\n", *block]
+    try:
+        expected: Any = list(common.read_rows(iter(lines), "x"))[1:]
+    except StatementFormatError as error:
+        expected = str(error)
+    reader = common.Rows(iter(lines), "x")
+    reader.next_row()
+    try:
+        got: Any = [(line, cells) for numbers, rows in reader.blocks()
+                    for line, cells in zip(numbers, rows, strict=True)]
+    except StatementFormatError as error:
+        got = str(error)
+    if not isinstance(expected, str):
+        expected = [(line, cells) for line, cells in expected if not common.is_blank(cells)]
+    assert got == expected
