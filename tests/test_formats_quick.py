@@ -589,3 +589,29 @@ def test_lines_not_one_row_each_are_not_a_column_block(block: list[str]) -> None
     if not isinstance(expected, str):
         expected = [(line, cells) for line, cells in expected if not common.is_blank(cells)]
     assert got == expected
+
+
+def test_quick_wechatpay_reads_blank_merchant_orders() -> None:
+    """A payment without a 商户订单号 has no order id, the quick way as row by row."""
+    text = _quoted_bill(30).replace(",`RC000000000005,", ",`,").replace(
+        ",`RC000000000019,", ",` ,")
+    quick = wechatpay.parse_wechatpay(text)
+    with _slowly([(wechatpay._Bill, "block")]):
+        assert wechatpay.parse_wechatpay(text) == quick
+    assert [line.order_id for line in quick.lines[4:7]] == ["RC000000000004", None,
+                                                           "RC000000000006"]
+    assert quick.lines[19].order_id is None
+    assert dict(quick.lines[5].raw)["商户订单号"] == ""
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b"]), min_size=2, max_size=2), min_size=1,
+                max_size=12), st.lists(st.tuples(_TEXT, _TEXT), max_size=2))
+def test_raw_rows_of_one_cell_all_along_with_extra_pairs(
+    rows: list[list[str]], extra: list[tuple[str, str]]
+) -> None:
+    """A column of one repeated cell, and extra pairs, give each row its pairs all the same."""
+    raw = common.RawRows(("x", "y", "z"))
+    columns = [["c"] * len(rows), *zip(*rows, strict=True)]
+    expected = [(("x", "c"), *zip(("y", "z"), row, strict=True), *extra) for row in rows]
+    assert raw.rows(columns, extra=extra) == expected
+    assert raw.rows(columns, extra=extra) == expected  # again, from the shared pairs

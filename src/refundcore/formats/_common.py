@@ -812,8 +812,13 @@ class RawRows:
         # whether each column repeats its cells, judged on the first block
         self.repeats: list[bool] | None = None
 
-    def rows(self, columns: Sequence[Sequence[str]]) -> list[tuple[tuple[str, str], ...]]:
-        """The raw row of each row, from the cells of each column (all the same length)."""
+    def rows(
+        self, columns: Sequence[Sequence[str]], *, extra: Sequence[tuple[str, str]] = ()
+    ) -> list[tuple[tuple[str, str], ...]]:
+        """The raw row of each row, from the cells of each column (all the same length).
+
+        Each raw row ends with the ``extra`` pairs.
+        """
         if self.repeats is None:
             self.repeats = [len(set(cells)) * 4 <= len(cells) for cells in columns]
         pair_columns: list[Iterator[tuple[str, str]]] = []
@@ -821,6 +826,15 @@ class RawRows:
                 self.columns, columns, self.shared, self.repeats, strict=True):
             if not repeats:
                 pair_columns.append(zip(itertools.repeat(name), cells))
+                continue
+            first = cells[0]
+            if cells[-1] == first and cells.count(first) == len(cells):  # one cell all along
+                pair = shared.get(first)
+                if pair is None:
+                    if len(shared) >= _SHARED_PAIRS:
+                        shared.clear()
+                    pair = shared[first] = (name, first)
+                pair_columns.append(itertools.repeat(pair, len(cells)))
                 continue
             found: list[Any] = list(map(shared.get, cells))
             if None in found:
@@ -832,6 +846,7 @@ class RawRows:
                     shared[cell] = (name, cell)
                 found = list(map(shared.__getitem__, cells))
             pair_columns.append(iter(found))
+        pair_columns += (itertools.repeat(pair, len(columns[0])) for pair in extra)
         return list(zip(*pair_columns, strict=True))
 
 

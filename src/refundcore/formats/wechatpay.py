@@ -263,8 +263,8 @@ def _units_column(cells: Sequence[str]) -> list[int] | None:
     minor = minor_column(cells, decimals)
     if minor is None:
         return None
-    return minor if decimals == _SCALE else [
-        units * _POWERS[_SCALE - decimals] for units in minor]
+    return minor if decimals == _SCALE else list(
+        map(operator.mul, minor, itertools.repeat(_POWERS[_SCALE - decimals])))
 
 
 def _units(text: str, currency: str, line: int, column: str) -> int:
@@ -447,23 +447,35 @@ class _Bill:
         fresh = set(references)
         if len(fresh) != len(references) or not self.ids.isdisjoint(fresh):
             return False
-        extras = self._block_discounts(columns, units, settled, charge)
-        if extras is None:
+        discounts = self._block_discounts(columns, units, settled, charge)
+        if discounts is None:
             return False
+        extras, alike = discounts
         occurred = self.time_cells.column(columns[self.i_time])
         if occurred is None:
             return False
         fees = units[_FEE]
         running = list(itertools.accumulate(fees, initial=self.fee_total))
-        rounded = [_half_up(total, shift) for total in running]
+        if min(running) >= 0:  # HALF_UP of a sum not below zero: add half, floor (in C)
+            rounded = list(map(operator.floordiv, map(
+                operator.add, running, itertools.repeat(shift // 2)), itertools.repeat(shift)))
+        else:
+            rounded = [_half_up(total, shift) for total in running]
         fee_minor = list(map(operator.sub, rounded[1:], rounded[:-1]))
-        raws = list(map(operator.add, self.raw.rows(columns), extras))
+        if alike is None:
+            raws = list(map(operator.add, self.raw.rows(columns), extras))
+        else:  # every row gets the payments' pairs; the refunds then give them back
+            raws = self.raw.rows(columns, extra=alike)
+            if alike:
+                for index in itertools.compress(range(len(refund)), refund):
+                    raws[index] = raws[index][:self.width]
+        orders: list[str | None] = list(map(str.strip, columns[self.i_merchant_order]))
+        if not all(orders):
+            orders = [order or None for order in orders]
         self.rows += zip(
             references, map(_KINDS.__getitem__, statuses), gross, itertools.repeat(currency),
-            occurred, references,
-            [order or None for order in map(str.strip, columns[self.i_merchant_order])],
-            fee_minor, map(operator.sub, gross, fee_minor), itertools.repeat(None),
-            itertools.repeat(None), statuses, raws, strict=False)
+            occurred, references, orders, fee_minor, map(operator.sub, gross, fee_minor),
+            itertools.repeat(None), itertools.repeat(None), statuses, raws, strict=False)
         self.ids |= fresh
         self.count += len(rows)
         self.fee_total, self.fee_rounded = running[-1], rounded[-1]
@@ -476,10 +488,14 @@ class _Bill:
     def _block_discounts(
         self, columns: Sequence[Sequence[str]], units: dict[str, list[int]], settled: list[int],
         charge: list[bool],
-    ) -> list[tuple[tuple[str, str], ...]] | None:
-        """Each row's discount pairs (a payment's, as :meth:`_discounts`), or ``None``."""
+    ) -> tuple[list[tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...] | None] | None:
+        """Each row's discount pairs (a payment's, as :meth:`_discounts`), or ``None``.
+
+        With them, the pairs every payment has when they all have the same
+        (no discount at all, as a rule), else ``None``.
+        """
         if self.i_ordered is None or self.i_coupons is None:
-            return [()] * len(settled)
+            return [()] * len(settled), ()
         shift = self.shift
         ordered_units = units.get("订单金额")
         coupons_units = _units_column(columns[self.i_coupons])
@@ -491,6 +507,9 @@ class _Bill:
                 return None
         exponent = exponent_of(self.currency)
         none = _NO_DISCOUNT[exponent]
+        if not any(itertools.compress(coupons_units, charge)) and not any(itertools.compress(
+                map(operator.sub, ordered_units, units[self.settled_column]), charge)):
+            return list(map({True: none, False: ()}.__getitem__, charge)), none
         extras: list[tuple[tuple[str, str], ...]] = []
         for ordered, coupons, minor, is_charge in zip(
                 ordered_units, coupons_units, settled, charge, strict=True):
@@ -504,7 +523,7 @@ class _Bill:
             extras.append(none if merchant == platform == 0 else (
                 ("refundcore.merchant_discount", _major(merchant, exponent)),
                 ("refundcore.platform_subsidy", _major(platform, exponent))))
-        return extras
+        return extras, None
 
     def _fast(self, pairs: list[tuple[str, str]]) -> bool:
         """Take a plain payment row the quick way; ``False`` (nothing done) if it is not one.
