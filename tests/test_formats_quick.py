@@ -615,3 +615,17 @@ def test_raw_rows_of_one_cell_all_along_with_extra_pairs(
     expected = [(("x", "c"), *zip(("y", "z"), row, strict=True), *extra) for row in rows]
     assert raw.rows(columns, extra=extra) == expected
     assert raw.rows(columns, extra=extra) == expected  # again, from the shared pairs
+
+
+@pytest.mark.parametrize("name", ["alipay", "alipay_account"])
+def test_quick_alipay_reads_a_row_of_another_width_row_by_row(name: str) -> None:
+    """A detail row with a cell too many sends its block row by row: rejected all the same."""
+    parse, make, readers, _ = _QUICK[name]
+    lines = make(30).split("\r\n")
+    lines[9] += ",x"
+    text = "\r\n".join(lines)
+    quick = parse(text, on_invalid="collect")
+    with _slowly(readers):
+        assert parse(text, on_invalid="collect") == quick
+    assert quick.rejected[0].line == 10
+    assert len(quick.lines) == 29

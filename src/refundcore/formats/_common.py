@@ -543,52 +543,8 @@ class Rows:
                 yield numbers, rows
 
     def _columns(self, block: list[str], prefix: str) -> ColumnBlock | None:
-        """The block as columns, when every line is one row of the same width; else ``None``.
-
-        Each line must be plain: ended by a line feed or CRLF (the last one
-        may be unended), with no other line break, no NUL, no overlong field
-        and not empty; a line with quotes (where quotes count) is split by
-        the csv module on its own, and must end where its row ends. The cells
-        are then what the csv module splits, and splitting the whole block at
-        once (the lines' ends stripped one by one, which is quicker than
-        replacing them in the block's text) is quicker still than
-        :func:`split_lines`.
-        """
-        delimiter = self.dialect["delimiter"]
-        bodies = list(map(str.rstrip, block, itertools.repeat("\r\n")))
-        ended = sum(map(str.endswith, block, itertools.repeat("\n")))
-        # each line's stripped end is "", "\n" or "\r\n" exactly when it is one char per "\n"
-        # and per "\r\n" it ends with; every line but the last has one
-        if (sum(map(len, block)) - sum(map(len, bodies))
-                != ended + sum(map(str.endswith, block, itertools.repeat("\r\n")))
-                or ended - block[-1].endswith("\n") != len(block) - 1
-                or "" in bodies or max(map(len, block)) > csv.field_size_limit()):
-            return None
-        text = delimiter.join(bodies)
-        if "\n" in text or "\r" in text or "\0" in text:
-            return None
-        held: list[tuple[int, int]] = []  # (row, column) of each cell holding the delimiter
-        if self.dialect["quoting"] != csv.QUOTE_NONE and '"' in text:
-            if not _quoted_lines(bodies, delimiter, held):
-                return None
-            text = delimiter.join(bodies)
-        delimiters = set(map(str.count, bodies, itertools.repeat(delimiter)))
-        if len(delimiters) != 1:
-            return None
-        width = delimiters.pop() + 1
-        cells: list[str] | None = None
-        if prefix and text.startswith(prefix):
-            # as many cells split at "delimiter + prefix" as at the delimiter: each has the prefix
-            cells = text[len(prefix):].split(delimiter + prefix)
-            if len(cells) != len(block) * width:
-                cells = None
-        if cells is None:
-            prefix = ""
-            cells = text.split(delimiter)
-        columns = [cells[index::width] for index in range(width)]
-        for row, index in held:
-            columns[index][row] = columns[index][row].replace("\0", delimiter)
-        return ColumnBlock(columns, prefix=prefix)
+        return split_columns(block, delimiter=self.dialect["delimiter"],
+                             quoting=self.dialect["quoting"] != csv.QUOTE_NONE, prefix=prefix)
 
     def _split(self, block: list[str]) -> list[list[str]] | None:
         return split_lines(block, delimiter=self.dialect["delimiter"],
@@ -611,6 +567,56 @@ class Rows:
             raise self._error(error, reader.line_num) from None
         self.line += reader.line_num
         return numbers, rows
+
+
+def split_columns(
+    block: list[str], *, delimiter: str = ",", quoting: bool = True, prefix: str = ""
+) -> ColumnBlock | None:
+    """Lines as one block of columns, when each line is one row of the same width; else ``None``.
+
+    Each line must be plain: ended by a line feed or CRLF (the last one
+    may be unended), with no other line break, no NUL, no overlong field
+    and not empty; a line with quotes (where quotes count) is split by
+    the csv module on its own, and must end where its row ends. The cells
+    are then what the csv module splits, and splitting the whole block at
+    once (the lines' ends stripped one by one, which is quicker than
+    replacing them in the block's text) is quicker still than
+    :func:`split_lines`. With a ``prefix``, see :meth:`Rows.blocks`.
+    """
+    bodies = list(map(str.rstrip, block, itertools.repeat("\r\n")))
+    ended = sum(map(str.endswith, block, itertools.repeat("\n")))
+    # each line's stripped end is "", "\n" or "\r\n" exactly when it is one char per "\n"
+    # and per "\r\n" it ends with; every line but the last has one
+    if (sum(map(len, block)) - sum(map(len, bodies))
+            != ended + sum(map(str.endswith, block, itertools.repeat("\r\n")))
+            or ended - block[-1].endswith("\n") != len(block) - 1
+            or "" in bodies or max(map(len, block)) > csv.field_size_limit()):
+        return None
+    text = delimiter.join(bodies)
+    if "\n" in text or "\r" in text or "\0" in text:
+        return None
+    held: list[tuple[int, int]] = []  # (row, column) of each cell holding the delimiter
+    if quoting and '"' in text:
+        if not _quoted_lines(bodies, delimiter, held):
+            return None
+        text = delimiter.join(bodies)
+    delimiters = set(map(str.count, bodies, itertools.repeat(delimiter)))
+    if len(delimiters) != 1:
+        return None
+    width = delimiters.pop() + 1
+    cells: list[str] | None = None
+    if prefix and text.startswith(prefix):
+        # as many cells split at "delimiter + prefix" as at the delimiter: each has the prefix
+        cells = text[len(prefix):].split(delimiter + prefix)
+        if len(cells) != len(block) * width:
+            cells = None
+    if cells is None:
+        prefix = ""
+        cells = text.split(delimiter)
+    columns = [cells[index::width] for index in range(width)]
+    for row, index in held:
+        columns[index][row] = columns[index][row].replace("\0", delimiter)
+    return ColumnBlock(columns, prefix=prefix)
 
 
 def _quoted_lines(lines: list[str], delimiter: str, held: list[tuple[int, int]]) -> bool:
