@@ -952,6 +952,11 @@ def minor_column(cells: Sequence[str], exponent: int, decimal_mark: str = ".") -
     ``int(cell.replace(decimal_mark, ""))`` minor units, as
     :func:`parse_money` reads it; the column is checked by one pattern match.
     """
+    first = cells[0]
+    if cells[-1] == first and cells.count(first) == len(cells):  # one amount all along
+        if exact_amount(exponent, decimal_mark).fullmatch(first) is None:
+            return None
+        return [int(first.replace(decimal_mark, ""))] * len(cells)
     joined = "\n".join(cells)
     if _exact_column(exponent, decimal_mark).fullmatch(joined) is None:
         return None
