@@ -629,3 +629,29 @@ def test_quick_alipay_reads_a_row_of_another_width_row_by_row(name: str) -> None
         assert parse(text, on_invalid="collect") == quick
     assert quick.rejected[0].line == 10
     assert len(quick.lines) == 29
+
+
+def _ledger_outcome(text: str) -> Any:
+    try:
+        return ledger_csv.parse_ledger_csv(text, on_invalid="collect")
+    except StatementFormatError as error:
+        return (type(error), str(error))
+
+
+def test_quick_ledger_csv_reads_repeats_blanks_and_missing_columns_as_the_row_way() -> None:
+    """A repeated id, blank optional cells and a missing optional column: as row by row."""
+    lines = bench.ledger_rows(30).splitlines(keepends=True)
+    repeated = "".join([*lines[:12], lines[5], *lines[12:]])
+    blanks = "".join([*lines[:3], lines[3].replace(",RC2,", ",,"), *lines[4:]])
+    header, *rows = lines
+    dropped = "".join(line.rsplit(",", 1)[0] + "\n" for line in [header, *rows])
+    for text in (repeated, blanks, dropped):
+        quick = _ledger_outcome(text)
+        with _slowly([(ledger_csv._QuickEntries, "read")]):
+            assert _ledger_outcome(text) == quick
+    result = ledger_csv.parse_ledger_csv(repeated, on_invalid="collect")
+    assert [(row.line, row.column) for row in result.rejected] == [(13, "id")]
+    assert [entry.order_id for entry in ledger_csv.parse_ledger_csv(blanks).entries[1:4]] == [
+        "RC1", None, "RC3"]
+    assert {entry.source_event_id for entry in ledger_csv.parse_ledger_csv(dropped).entries} == {
+        None}

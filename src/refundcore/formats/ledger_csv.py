@@ -259,9 +259,8 @@ class _QuickEntries:
             return False
         columns = [list(map(str.strip, cells)) for cells in found]
         ids = columns[at["id"]]
-        fresh = set(ids)
-        # (a lookup per new id: set.isdisjoint(dict) would walk every id read so far)
-        if not all(ids) or len(fresh) != len(ids) or any(map(first_line.__contains__, fresh)):
+        # (a lookup per id: set.isdisjoint(dict) would walk every id read so far)
+        if not all(ids) or any(map(first_line.__contains__, ids)):
             return False
         kinds = list(map(_KINDS.get, columns[at["kind"]]))
         currencies = set(columns[at["currency"]])
@@ -282,14 +281,29 @@ class _QuickEntries:
             settles = remembered(columns[at["settles_on"]], self.dates, self._date)  # type: ignore[assignment]
         if amounts is None or fees is None or occurred is None or settles is None:
             return False
-        optional = [itertools.repeat(None) if name not in at else
-                    [cell or None for cell in columns[at[name]]] for name in _OPTIONAL]
-        order, reference, payout, source = optional
+        known = len(first_line)
+        first_line.update(zip(ids, lines, strict=True))
+        if len(first_line) != known + len(ids):  # an id repeats within the block: undo
+            for ident in set(ids):
+                del first_line[ident]
+            return False
+        order, reference, payout, source = map(self._optional, _OPTIONAL,
+                                               itertools.repeat(columns))
         entries += _checked_entries(zip(ids, kinds, amounts, itertools.repeat(currency),
                                        occurred, order, reference, fees, settles, payout,
                                        itertools.repeat(()), source, strict=False))
-        first_line.update(zip(ids, lines, strict=True))
         return True
+
+    def _optional(self, name: str, columns: list[list[str]]) -> Iterable[str | None]:
+        """An optional column's cells, a blank one as ``None`` (all ``None`` if it is missing)."""
+        if name not in self.at:
+            return itertools.repeat(None)
+        cells = columns[self.at[name]]
+        if all(cells):
+            return cells
+        if not any(cells):
+            return itertools.repeat(None)
+        return [cell or None for cell in cells]
 
     @staticmethod
     def _times(texts: list[str]) -> list[Any] | None:
