@@ -655,3 +655,27 @@ def test_quick_ledger_csv_reads_repeats_blanks_and_missing_columns_as_the_row_wa
         "RC1", None, "RC3"]
     assert {entry.source_event_id for entry in ledger_csv.parse_ledger_csv(dropped).entries} == {
         None}
+
+
+@pytest.mark.parametrize(("text", "bare"), [
+    ("a,b\nc,d\n", True), ("a,b \nc,d\n", False), ("a,b\nc,\td\n", False),
+    ("a,b\nc,\x1fd\n", False), ("a,商\nc,d\n", False), ('a,"b,c"\nd,e\n', True),
+])
+def test_column_blocks_say_whether_a_cell_holds_a_space(text: str, bare: bool) -> None:
+    """An ASCII block without spaces is bare (stripping changes nothing); others are not known."""
+    block = common.split_columns(text.splitlines(keepends=True))
+    assert block is not None
+    assert block.bare is bare
+    if bare:
+        assert all(cell == cell.strip() for cells in block.columns for cell in cells)
+
+
+def test_quick_ledger_csv_strips_cells_that_have_spaces() -> None:
+    """A ledger block with spaces around cells reads as row by row, stripped."""
+    lines = bench.ledger_rows(20).splitlines(keepends=True)
+    lines[4] = lines[4].replace(",CNY,", ", CNY ,").replace(",sale,", ",\tsale,")
+    text = "".join(lines)
+    quick = ledger_csv.parse_ledger_csv(text)
+    with _slowly([(ledger_csv._QuickEntries, "read")]):
+        assert ledger_csv.parse_ledger_csv(text) == quick
+    assert (quick.entries[3].currency, quick.entries[3].kind) == ("CNY", EntryKind.SALE)

@@ -36,6 +36,7 @@ import attrs
 from refundcore.currencies import CURRENCIES, exponent_of
 from refundcore.errors import NO_VALUE
 from refundcore.formats._common import (
+    ColumnBlock,
     Header,
     OnInvalid,
     RejectedRow,
@@ -257,7 +258,8 @@ class _QuickEntries:
         found = columns_of(rows, self.width)
         if found is None or any(name in at for name in ("settles_by", *_COMPONENTS)):
             return False
-        columns = [list(map(str.strip, cells)) for cells in found]
+        columns = (rows.columns if isinstance(rows, ColumnBlock) and rows.bare  # (stripped)
+                   else [list(map(str.strip, cells)) for cells in found])
         ids = columns[at["id"]]
         # (a lookup per id: set.isdisjoint(dict) would walk every id read so far)
         if not all(ids) or any(map(first_line.__contains__, ids)):
