@@ -679,3 +679,14 @@ def test_quick_ledger_csv_strips_cells_that_have_spaces() -> None:
     with _slowly([(ledger_csv._QuickEntries, "read")]):
         assert ledger_csv.parse_ledger_csv(text) == quick
     assert (quick.entries[3].currency, quick.entries[3].kind) == ("CNY", EntryKind.SALE)
+
+
+@given(cells=st.lists(st.text(alphabet="a1 \t\x1f\x85\u3000商", max_size=4), min_size=1,
+                      max_size=8), as_tuple=st.booleans())
+def test_stripped_strips_each_cell(cells: list[str], as_tuple: bool) -> None:
+    """A column comes back as str.strip leaves each cell; a list without spaces, itself."""
+    got = common.stripped(tuple(cells) if as_tuple else cells)
+    assert got == [cell.strip() for cell in cells]
+    assert type(got) is list
+    if not as_tuple and "".join(cells).isalnum() and "".join(cells).isascii():
+        assert got is cells

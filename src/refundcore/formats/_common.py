@@ -872,6 +872,18 @@ def pairs(row: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(row.items())
 
 
+def stripped(cells: Sequence[str]) -> list[str]:
+    """A column's cells as ``str.strip`` leaves them (a list of cells is kept if it changes none).
+
+    A column of ASCII cells is searched for each of the few ASCII spaces at
+    memchr speed, quicker than stripping each cell.
+    """
+    joined = "".join(cells)
+    if joined.isascii() and not any(map(joined.__contains__, _ASCII_SPACES)):
+        return cells if isinstance(cells, list) else list(cells)
+    return list(map(str.strip, cells))
+
+
 def optional_text(text: str | None) -> str | None:
     """A stripped cell, or ``None`` when it is empty."""
     if text is None:

@@ -40,6 +40,7 @@ from refundcore.formats._common import (
     sequence_rows,
     split_columns,
     strip_bom,
+    stripped,
 )
 from refundcore.money import Money
 from refundcore.reconcile import LineKind, StatementLine
@@ -319,7 +320,7 @@ class _ListReader:
         firsts = split.columns[0]
         if not all(map(str.strip, firsts)) or any(map(_HASH, map(str.lstrip, firsts))):
             return None  # a blank row, or a comment line (feed() takes it for one)
-        return [list(map(str.strip, cells)) for cells in split.columns]
+        return list(map(stripped, split.columns))
 
     def quick(self, lines: Sequence[int], columns: list[list[str]]) -> bool:  # noqa: ARG002
         """Take a block of detail rows (as columns) the quick way, or do nothing (``False``)."""

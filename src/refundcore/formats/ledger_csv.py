@@ -49,6 +49,7 @@ from refundcore.formats._common import (
     minor_column,
     parse_money,
     remembered,
+    stripped,
 )
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.money import Money
@@ -259,7 +260,7 @@ class _QuickEntries:
         if found is None or any(name in at for name in ("settles_by", *_COMPONENTS)):
             return False
         columns = (rows.columns if isinstance(rows, ColumnBlock) and rows.bare  # (stripped)
-                   else [list(map(str.strip, cells)) for cells in found])
+                   else list(map(stripped, found)))
         ids = columns[at["id"]]
         # (a lookup per id: set.isdisjoint(dict) would walk every id read so far)
         if not all(ids) or any(map(first_line.__contains__, ids)):
