@@ -381,7 +381,9 @@ class _State(_ListReader):
         business = columns[at["业务类型"]]
         kinds = remembered(business, self.kinds, _kind)
         assert kinds is not None  # any type is a kind
-        signs = list(map(_SIGNS.__getitem__, kinds))
+        # (by the 业务类型 cell, whose hash the lookup above kept: an enum hashes in Python)
+        sign_of = {name: _SIGNS[self.kinds[name]] for name in set(business)}
+        signs = list(map(sign_of.__getitem__, business))
         for amounts in (ordered, received):
             if any(map(operator.lt, map(operator.mul, amounts, signs), itertools.repeat(0))):
                 return False
