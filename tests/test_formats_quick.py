@@ -690,3 +690,19 @@ def test_stripped_strips_each_cell(cells: list[str], as_tuple: bool) -> None:
     assert type(got) is list
     if not as_tuple and "".join(cells).isalnum() and "".join(cells).isascii():
         assert got is cells
+
+
+def test_quick_alipay_names_other_rows_and_refunds_without_a_batch_as_the_row_way() -> None:
+    """A row of another 业务类型 or a refund without a batch is named by its trade and line."""
+    lines = bench.alipay_business_detail(30).split("\r\n")
+    lines[5 + 3] = lines[5 + 3].replace(",交易\t,", ",冻结\t,", 1)
+    lines[5 + 9] = lines[5 + 9].replace(",RF000000000009\t,", ",\t,")
+    text = "\r\n".join(lines)
+    quick = _outcome(alipay.parse_alipay, text, "collect")
+    with _slowly([(alipay._State, "quick")]):
+        assert _outcome(alipay.parse_alipay, text, "collect") == quick
+    ids = [line.id for line in quick.lines]
+    assert ids[3] == f"{quick.lines[3].reference}:{5 + 3 + 1}"
+    assert (ids[9], quick.lines[9].reference) == (
+        "2026100822000000000000000009:15", "2026100822000000000000000009")
+    assert ids[19] == "RF000000000019"

@@ -393,11 +393,20 @@ class _State(_ListReader):
         batch_column = next((c for c in _BATCH if c in at), None)
         batches: list[str] = ([""] * count if batch_column is None
                               else columns[at[batch_column]])
-        ids = [trade if kind is LineKind.CHARGE else batch if kind is LineKind.REFUND and batch
-               else f"{trade}:{line}" for trade, batch, kind, line
-               in zip(trades, batches, kinds, lines, strict=False)]
-        references = [batch if kind is LineKind.REFUND and batch else trade
-                      for trade, batch, kind in zip(trades, batches, kinds, strict=False)]
+        refunds = list(itertools.compress(range(count), map(
+            operator.is_, kinds, itertools.repeat(LineKind.REFUND))))
+        if LineKind.OTHER not in kinds and all(map(batches.__getitem__, refunds)):
+            # (as a rule: a payment is its trade number, a refund its batch number)
+            ids = list(trades)
+            for index in refunds:
+                ids[index] = batches[index]
+            references = ids
+        else:
+            ids = [trade if kind is LineKind.CHARGE else batch if kind is LineKind.REFUND and batch
+                   else f"{trade}:{line}" for trade, batch, kind, line
+                   in zip(trades, batches, kinds, lines, strict=False)]
+            references = [batch if kind is LineKind.REFUND and batch else trade
+                          for trade, batch, kind in zip(trades, batches, kinds, strict=False)]
         occurred = self.times.column(columns[at["完成时间"]])
         if occurred is None:
             return False
