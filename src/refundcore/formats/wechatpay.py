@@ -437,11 +437,13 @@ class _Bill:
                     operator.mod, itertools.compress(refunded_units, refund),
                     itertools.repeat(shift))):
                 return False
-            refund_ids = map(str.strip, columns[at["微信退款单号"]])
-            gross = [-(units_ // shift) if is_refund else minor for minor, units_, is_refund
-                     in zip(settled, refunded_units, refund, strict=True)]
-            references = [refund_id if is_refund else order for order, refund_id, is_refund
-                          in zip(references, refund_ids, refund, strict=True)]
+            # a payment is its settled amount and order id, a refund (a tenth, as a rule)
+            # its refunded amount and refund id, set row by row
+            refund_ids = columns[at["微信退款单号"]]
+            gross = list(settled)
+            for index in itertools.compress(range(len(refund)), refund):
+                gross[index] = -(refunded_units[index] // shift)
+                references[index] = refund_ids[index].strip()
         if not all(references):
             return False
         fresh = set(references)
