@@ -262,8 +262,11 @@ class _QuickEntries:
         columns = (rows.columns if isinstance(rows, ColumnBlock) and rows.bare  # (stripped)
                    else list(map(stripped, found)))
         ids = columns[at["id"]]
-        # (a lookup per id: set.isdisjoint(dict) would walk every id read so far)
-        if not all(ids) or any(map(first_line.__contains__, ids)):
+        block_lines = dict(zip(ids, lines, strict=True))
+        # (the keys' isdisjoint looks up the block's ids, where set.isdisjoint(dict) would walk
+        # every id read so far)
+        if (not all(ids) or len(block_lines) != len(ids)
+                or not first_line.keys().isdisjoint(block_lines)):
             return False
         kinds = list(map(_KINDS.get, columns[at["kind"]]))
         currencies = set(columns[at["currency"]])
@@ -284,12 +287,7 @@ class _QuickEntries:
             settles = remembered(columns[at["settles_on"]], self.dates, self._date)  # type: ignore[assignment]
         if amounts is None or fees is None or occurred is None or settles is None:
             return False
-        known = len(first_line)
-        first_line.update(zip(ids, lines, strict=True))
-        if len(first_line) != known + len(ids):  # an id repeats within the block: undo
-            for ident in set(ids):
-                del first_line[ident]
-            return False
+        first_line.update(block_lines)
         order, reference, payout, source = map(self._optional, _OPTIONAL,
                                                itertools.repeat(columns))
         entries += _checked_entries(zip(ids, kinds, amounts, itertools.repeat(currency),
