@@ -522,7 +522,7 @@ def _quoted_bill(rows: int) -> str:
 @given(data=st.data())
 @settings(max_examples=examples(30), deadline=None)
 def test_quick_wechatpay_reads_quoted_blocks_as_the_row_way(data: st.DataObject) -> None:
-    """A bill with quoted rows parses the same a block at a time as row by row, damaged or not."""
+    """A bill with quoted rows parses alike in blocks of any size and row by row, damaged or not."""
     lines = _quoted_bill(60).splitlines(keepends=True)
     for _ in range(data.draw(st.integers(0, 2))):
         index = data.draw(st.integers(2, len(lines) - 3))
@@ -534,10 +534,18 @@ def test_quick_wechatpay_reads_quoted_blocks_as_the_row_way(data: st.DataObject)
         csv.writer(buffer, lineterminator="").writerow(cells)
         lines[index] = buffer.getvalue() + "\r\n"
     text = "".join(lines)
+    size = data.draw(st.sampled_from([7, 16, common.CHUNK]))
+    real = common.Rows.blocks
+
+    def blocks_of(rows: common.Rows, **options: Any) -> Any:
+        return real(rows, size, **options)  # (later blocks come as prefixed column blocks)
+
     for mode in ("raise", "collect"):
         quick = _outcome(wechatpay.parse_wechatpay, text, mode)
-        with _slowly([(wechatpay._Bill, "block")]):
+        with mock.patch.object(common.Rows, "blocks", blocks_of):
             assert _outcome(wechatpay.parse_wechatpay, text, mode) == quick
+            with _slowly([(wechatpay._Bill, "block")]):
+                assert _outcome(wechatpay.parse_wechatpay, text, mode) == quick
 
 
 def test_quick_wechatpay_reads_many_quoted_blocks() -> None:
