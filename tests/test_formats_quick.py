@@ -178,7 +178,7 @@ def test_time_reader_as_parse_time(
     assert got == (None if expected is None else expected * 5)
     if got is not None:
         assert [when.utcoffset() for when in got if isinstance(when, datetime)] == [
-            when.utcoffset() for when in expected or () if isinstance(when, datetime)]
+            when.utcoffset() for when in (expected or []) * 5 if isinstance(when, datetime)]
         assert reader.column(cells) == expected  # remembered
 
 
@@ -579,3 +579,275 @@ def test_amazon_quick_way_reads_damaged_files_as_the_row_way(
             quick = _outcome(amazon.parse_amazon, text, mode)
             with _slowly([(amazon._QuickComponents, "read")]):
                 assert _outcome(amazon.parse_amazon, text, mode) == quick
+
+
+# -- quoted lines and prefixed cells in column blocks ---------------------------------------
+
+_PREFIXED = st.lists(st.lists(st.text(alphabet='ab,` "\r\n', max_size=4).map(lambda c: f"`{c}"),
+                              min_size=3, max_size=3), min_size=1, max_size=8)
+
+
+@pytest.mark.parametrize("form", ["text", "lines"])
+@given(rows=_PREFIXED, ending=st.sampled_from(["\r\n", "\n"]), size=st.integers(1, 9),
+       bare=st.booleans())
+def test_prefixed_blocks_as_read_rows(
+    form: str, rows: list[list[str]], ending: str, size: int, bare: bool
+) -> None:
+    """Blocks read with a prefix give read_rows' rows; a column block holds cells without it."""
+    if bare:
+        rows[-1][0] = rows[-1][0][1:]  # a cell without its prefix
+    text = _as_text([["h", "i", "j"], *rows], ending)
+    data = text if form == "text" else iter(io.StringIO(text, newline="").readlines())
+    expected = list(common.read_rows(text, "x"))[1:]
+    reader = common.Rows(data, "x")
+    reader.next_row()
+    got = []
+    for lines, block in reader.blocks(size, prefix="`"):
+        if isinstance(block, common.ColumnBlock) and block.prefix:
+            assert block.prefix == "`"
+            assert [[f"`{cell}" for cell in cells] for cells in block.columns] == [
+                list(cells) for cells in zip(*block, strict=True)]
+        got += zip(lines, block, strict=True)
+    assert got == [(line, cells) for line, cells in expected if not common.is_blank(cells)]
+
+
+def test_quoted_lines_come_as_columns() -> None:
+    """Lines with quoted cells (holding the delimiter or a quote) still come as a column block."""
+    reader = common.Rows('h,i\r\n`a,"`b, c"\r\n"`d""",`e\r\n`f,`g\r\n', "x")
+    reader.next_row()
+    ((lines, block),) = reader.blocks(prefix="`")
+    assert isinstance(block, common.ColumnBlock)
+    assert (list(lines), block.prefix, block.columns) == (
+        [2, 3, 4], "`", [["a", 'd"', "f"], ["b, c", "e", "g"]])
+    assert list(block) == [["`a", "`b, c"], ['`d"', "`e"], ["`f", "`g"]]
+    ((_, plain),) = common.Rows('`a,"`b, c"\n', "x").blocks()
+    assert isinstance(plain, common.ColumnBlock)
+    assert (plain.prefix, plain.columns) == ("", [["`a"], ["`b, c"]])
+    ((_, bare),) = common.Rows('`a,`b\n`c,d\n', "x").blocks(prefix="`")
+    assert isinstance(bare, common.ColumnBlock)
+    assert (bare.prefix, bare.columns) == ("", [["`a", "`c"], ["`b", "d"]])
+
+
+@pytest.mark.parametrize("text", ['a,"b\nc",d\n', 'a,"b"c\n', 'a,b\n"c,d",e,f\n'])
+def test_quoted_lines_that_are_not_one_row_each_are_read_row_by_row(text: str) -> None:
+    """A quoted cell across lines, a bad quote or a row of another width: read as read_rows."""
+    try:
+        expected: Any = list(common.read_rows(text, "x"))
+    except StatementFormatError as error:
+        expected = str(error)
+    try:
+        got: Any = [(line, cells) for lines, block in common.Rows(text, "x").blocks()
+                    for line, cells in zip(lines, block, strict=True)]
+    except StatementFormatError as error:
+        got = str(error)
+    assert got == expected
+    assert common.Rows(text, "x")._columns(text.splitlines(keepends=True), "") is None
+
+
+def _quoted_bill(rows: int) -> str:
+    """A bill whose every seventh row has quoted cells (commas in 商品名称 and 商户数据包)."""
+    lines = bench.wechatpay_bill(rows).split("\r\n")
+    for index in range(1, rows + 1, 7):
+        cells = next(csv.reader([lines[index]]))
+        cells[20], cells[21] = f"{cells[20]}, 2包", '`store=SH01, "desk" 3'
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(cells)
+        lines[index] = buffer.getvalue()
+    return "\r\n".join(lines)
+
+
+@given(data=st.data())
+@settings(max_examples=examples(30), deadline=None)
+def test_quick_wechatpay_reads_quoted_blocks_as_the_row_way(data: st.DataObject) -> None:
+    """A bill with quoted rows parses alike in blocks of any size and row by row, damaged or not."""
+    lines = _quoted_bill(60).splitlines(keepends=True)
+    for _ in range(data.draw(st.integers(0, 2))):
+        index = data.draw(st.integers(2, len(lines) - 3))
+        cells = next(csv.reader([lines[index]]))
+        column = data.draw(st.integers(0, len(cells) - 1))
+        junk = data.draw(st.sampled_from([*_JUNK, "`x, y", '`"q"', "`a\nb"]))
+        cells[column] = f"`{junk}" if data.draw(st.booleans()) else junk
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(cells)
+        lines[index] = buffer.getvalue() + "\r\n"
+    text = "".join(lines)
+    size = data.draw(st.sampled_from([7, 16, common.CHUNK]))
+    real = common.Rows.blocks
+
+    def blocks_of(rows: common.Rows, **options: Any) -> Any:
+        return real(rows, size, **options)  # (later blocks come as prefixed column blocks)
+
+    for mode in ("raise", "collect"):
+        quick = _outcome(wechatpay.parse_wechatpay, text, mode)
+        with mock.patch.object(common.Rows, "blocks", blocks_of):
+            assert _outcome(wechatpay.parse_wechatpay, text, mode) == quick
+            with _slowly([(wechatpay._Bill, "block")]):
+                assert _outcome(wechatpay.parse_wechatpay, text, mode) == quick
+
+
+def test_quick_wechatpay_reads_many_quoted_blocks() -> None:
+    """A bill longer than a block, quoted rows throughout, reads as row by row and keeps quotes."""
+    text = _quoted_bill(2 * common.CHUNK + 100)  # a whole block in the middle
+    quick = wechatpay.parse_wechatpay(io.StringIO(text, newline=""))
+    with _slowly([(wechatpay._Bill, "block")]):
+        assert wechatpay.parse_wechatpay(_blocks(text)) == quick
+    raw = dict(quick.lines[7 * (common.CHUNK // 7 + 1)].raw)  # a quoted row past the first block
+    assert (raw["商品名称"], raw["商户数据包"]) == ("手冲壶 600ml, 2包", 'store=SH01, "desk" 3')
+
+
+@pytest.mark.parametrize("mode", ["raise", "collect"])
+def test_quick_wechatpay_refuses_a_cell_without_its_backtick(mode: str) -> None:
+    """A detail cell without its backtick is refused the quick way as row by row."""
+    lines = _quoted_bill(20).split("\r\n")
+    lines[3] = lines[3].replace(",`JSAPI,", ",JSAPI,")
+    text = "\r\n".join(lines)
+    quick = _outcome(wechatpay.parse_wechatpay, text, mode)
+    with _slowly([(wechatpay._Bill, "block")]):
+        assert _outcome(wechatpay.parse_wechatpay, text, mode) == quick
+    for data in (text, [*csv.reader(io.StringIO(text, newline=""))]):  # a column block, rows
+        if mode == "collect":
+            result = wechatpay.parse_wechatpay(data, on_invalid=mode)
+            row = result.rejected[0]  # (the summary figures then disagree, too)
+            assert (row.line, row.column, row.value) == (4, "交易类型", "JSAPI")
+            assert len(result.lines) == 19
+
+
+@pytest.mark.parametrize("block", [
+    ["a,b\n", "c\rd,e\n"], ["a,b", "c,d\n"], ["a,\0b\n"], ["a,b\r\r\n", "c,d\n"], ["a,b\n", "\n"],
+    ["a,b\r", "c,d\n"], ["a,b\n\n"], ["a,b\n", "c,d\ne,f\n"],
+])
+def test_lines_not_one_row_each_are_not_a_column_block(block: list[str]) -> None:
+    """Lines with a stray or missing line end, a NUL or no cells read as read_rows reads them."""
+    assert common.Rows([], "x")._columns(block, "") is None
+    lines = ["h,i\n", *block]
+    try:
+        expected: Any = list(common.read_rows(iter(lines), "x"))[1:]
+    except StatementFormatError as error:
+        expected = str(error)
+    reader = common.Rows(iter(lines), "x")
+    reader.next_row()
+    try:
+        got: Any = [(line, cells) for numbers, rows in reader.blocks()
+                    for line, cells in zip(numbers, rows, strict=True)]
+    except StatementFormatError as error:
+        got = str(error)
+    if not isinstance(expected, str):
+        expected = [(line, cells) for line, cells in expected if not common.is_blank(cells)]
+    assert got == expected
+
+
+def test_quick_wechatpay_reads_blank_merchant_orders() -> None:
+    """A payment without a 商户订单号 has no order id, the quick way as row by row."""
+    text = _quoted_bill(30).replace(",`RC000000000005,", ",`,").replace(
+        ",`RC000000000019,", ",` ,")
+    quick = wechatpay.parse_wechatpay(text)
+    with _slowly([(wechatpay._Bill, "block")]):
+        assert wechatpay.parse_wechatpay(text) == quick
+    assert [line.order_id for line in quick.lines[4:7]] == ["RC000000000004", None,
+                                                           "RC000000000006"]
+    assert quick.lines[19].order_id is None
+    assert dict(quick.lines[5].raw)["商户订单号"] == ""
+
+
+@given(st.lists(st.lists(st.sampled_from(["a", "b"]), min_size=2, max_size=2), min_size=1,
+                max_size=12), st.lists(st.tuples(_TEXT, _TEXT), max_size=2))
+def test_raw_rows_of_one_cell_all_along_with_extra_pairs(
+    rows: list[list[str]], extra: list[tuple[str, str]]
+) -> None:
+    """A column of one repeated cell, and extra pairs, give each row its pairs all the same."""
+    raw = common.RawRows(("x", "y", "z"))
+    columns = [["c"] * len(rows), *zip(*rows, strict=True)]
+    expected = [(("x", "c"), *zip(("y", "z"), row, strict=True), *extra) for row in rows]
+    assert raw.rows(columns, extra=extra) == expected
+    assert raw.rows(columns, extra=extra) == expected  # again, from the shared pairs
+
+
+@pytest.mark.parametrize("name", ["alipay", "alipay_account"])
+def test_quick_alipay_reads_a_row_of_another_width_row_by_row(name: str) -> None:
+    """A detail row with a cell too many sends its block row by row: rejected all the same."""
+    parse, make, readers, _ = _QUICK[name]
+    lines = make(30).split("\r\n")
+    lines[9] += ",x"
+    text = "\r\n".join(lines)
+    quick = parse(text, on_invalid="collect")
+    with _slowly(readers):
+        assert parse(text, on_invalid="collect") == quick
+    assert quick.rejected[0].line == 10
+    assert len(quick.lines) == 29
+
+
+def _ledger_outcome(text: str) -> Any:
+    try:
+        return ledger_csv.parse_ledger_csv(text, on_invalid="collect")
+    except StatementFormatError as error:
+        return (type(error), str(error))
+
+
+def test_quick_ledger_csv_reads_repeats_blanks_and_missing_columns_as_the_row_way() -> None:
+    """A repeated id, blank optional cells and a missing optional column: as row by row."""
+    lines = bench.ledger_rows(30).splitlines(keepends=True)
+    repeated = "".join([*lines[:12], lines[5], *lines[12:]])
+    blanks = "".join([*lines[:3], lines[3].replace(",RC2,", ",,"), *lines[4:]])
+    header, *rows = lines
+    dropped = "".join(line.rsplit(",", 1)[0] + "\n" for line in [header, *rows])
+    for text in (repeated, blanks, dropped):
+        quick = _ledger_outcome(text)
+        with _slowly([(ledger_csv._QuickEntries, "read")]):
+            assert _ledger_outcome(text) == quick
+    result = ledger_csv.parse_ledger_csv(repeated, on_invalid="collect")
+    assert [(row.line, row.column) for row in result.rejected] == [(13, "id")]
+    assert [entry.order_id for entry in ledger_csv.parse_ledger_csv(blanks).entries[1:4]] == [
+        "RC1", None, "RC3"]
+    assert {entry.source_event_id for entry in ledger_csv.parse_ledger_csv(dropped).entries} == {
+        None}
+
+
+@pytest.mark.parametrize(("text", "bare"), [
+    ("a,b\nc,d\n", True), ("a,b \nc,d\n", False), ("a,b\nc,\td\n", False),
+    ("a,b\nc,\x1fd\n", False), ("a,商\nc,d\n", False), ('a,"b,c"\nd,e\n', True),
+])
+def test_column_blocks_say_whether_a_cell_holds_a_space(text: str, bare: bool) -> None:
+    """An ASCII block without spaces is bare (stripping changes nothing); others are not known."""
+    block = common.split_columns(text.splitlines(keepends=True))
+    assert block is not None
+    assert block.bare is bare
+    if bare:
+        assert all(cell == cell.strip() for cells in block.columns for cell in cells)
+
+
+def test_quick_ledger_csv_strips_cells_that_have_spaces() -> None:
+    """A ledger block with spaces around cells reads as row by row, stripped."""
+    lines = bench.ledger_rows(20).splitlines(keepends=True)
+    lines[4] = lines[4].replace(",CNY,", ", CNY ,").replace(",sale,", ",\tsale,")
+    text = "".join(lines)
+    quick = ledger_csv.parse_ledger_csv(text)
+    with _slowly([(ledger_csv._QuickEntries, "read")]):
+        assert ledger_csv.parse_ledger_csv(text) == quick
+    assert (quick.entries[3].currency, quick.entries[3].kind) == ("CNY", EntryKind.SALE)
+
+
+@given(cells=st.lists(st.text(alphabet="a1 \t\x1f\x85\u3000商", max_size=4), min_size=1,
+                      max_size=8), as_tuple=st.booleans())
+def test_stripped_strips_each_cell(cells: list[str], as_tuple: bool) -> None:
+    """A column comes back as str.strip leaves each cell; a list without spaces, itself."""
+    got = common.stripped(tuple(cells) if as_tuple else cells)
+    assert got == [cell.strip() for cell in cells]
+    assert type(got) is list
+    if not as_tuple and "".join(cells).isalnum() and "".join(cells).isascii():
+        assert got is cells
+
+
+def test_quick_alipay_names_other_rows_and_refunds_without_a_batch_as_the_row_way() -> None:
+    """A row of another 业务类型 or a refund without a batch is named by its trade and line."""
+    lines = bench.alipay_business_detail(30).split("\r\n")
+    lines[5 + 3] = lines[5 + 3].replace(",交易\t,", ",冻结\t,", 1)
+    lines[5 + 9] = lines[5 + 9].replace(",RF000000000009\t,", ",\t,")
+    text = "\r\n".join(lines)
+    quick = _outcome(alipay.parse_alipay, text, "collect")
+    with _slowly([(alipay._State, "quick")]):
+        assert _outcome(alipay.parse_alipay, text, "collect") == quick
+    ids = [line.id for line in quick.lines]
+    assert ids[3] == f"{quick.lines[3].reference}:{5 + 3 + 1}"
+    assert (ids[9], quick.lines[9].reference) == (
+        "2026100822000000000000000009:15", "2026100822000000000000000009")
+    assert ids[19] == "RF000000000019"

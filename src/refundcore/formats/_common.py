@@ -501,12 +501,16 @@ class Rows:
         return start, cells
 
     def blocks(
-        self, size: int = CHUNK, *, blank: Callable[[list[str]], bool] = is_blank
+        self, size: int = CHUNK, *, blank: Callable[[list[str]], bool] = is_blank,
+        prefix: str = "",
     ) -> Iterator[tuple[Sequence[int], Sequence[list[str]]]]:
         """The rest of the rows but the ``blank`` ones, ``size`` lines at a time, with their lines.
 
         ``blank`` says whether a row is left out; it must hold of an empty row
-        and of no row whose first cell has content.
+        and of no row whose first cell has content. A block that comes as a
+        :class:`ColumnBlock` whose every cell starts with ``prefix`` (one
+        character, not blank, a quote or the delimiter: WeChat Pay's
+        backtick) holds its cells without it (see :attr:`ColumnBlock.prefix`).
         """
         if self.lines is None:
             assert self.rows is not None
@@ -517,9 +521,9 @@ class Rows:
             block = list(itertools.islice(lines, size))
             if not block:
                 return
-            columns = self._columns(block)
-            if columns is not None and all(map(str.strip, columns[0])):
-                yield range(self.line + 1, self.line + 1 + len(block)), ColumnBlock(columns)
+            columns = self._columns(block, prefix)
+            if columns is not None and (columns.prefix or all(map(str.strip, columns.columns[0]))):
+                yield range(self.line + 1, self.line + 1 + len(block)), columns
                 self.line += len(block)
                 continue
             rows = self._split(block)
@@ -538,32 +542,9 @@ class Rows:
             if rows:
                 yield numbers, rows
 
-    def _columns(self, block: list[str]) -> list[list[str]] | None:
-        """The block's columns, when every line is plain and has the same cells; else ``None``.
-
-        Plain: no quote (where quotes count), NUL, line break inside or
-        overlong field, and not empty. Its cells are then what the csv module
-        splits, and splitting the whole block at once is quicker still than
-        :func:`split_lines`.
-        """
-        delimiter = self.dialect["delimiter"]
-        text = "".join(block)
-        if "\r" in text:
-            if text.count("\r") != text.count("\r\n"):
-                return None
-            text = text.replace("\r\n", "\n")
-        ends = text.endswith("\n")
-        if (text.count("\n") != len(block) - (not ends) or "\n\n" in text
-                or text.startswith("\n") or "\0" in text
-                or (self.dialect["quoting"] != csv.QUOTE_NONE and '"' in text)
-                or max(map(len, block)) > csv.field_size_limit()):
-            return None
-        delimiters = set(map(str.count, block, itertools.repeat(delimiter)))
-        if len(delimiters) != 1:
-            return None
-        width = delimiters.pop() + 1
-        cells = (text[:-1] if ends else text).replace("\n", delimiter).split(delimiter)
-        return [cells[index::width] for index in range(width)]
+    def _columns(self, block: list[str], prefix: str) -> ColumnBlock | None:
+        return split_columns(block, delimiter=self.dialect["delimiter"],
+                             quoting=self.dialect["quoting"] != csv.QUOTE_NONE, prefix=prefix)
 
     def _split(self, block: list[str]) -> list[list[str]] | None:
         return split_lines(block, delimiter=self.dialect["delimiter"],
@@ -588,6 +569,85 @@ class Rows:
         return numbers, rows
 
 
+def split_columns(
+    block: list[str], *, delimiter: str = ",", quoting: bool = True, prefix: str = ""
+) -> ColumnBlock | None:
+    """Lines as one block of columns, when each line is one row of the same width; else ``None``.
+
+    Each line must be plain: ended by a line feed or CRLF (the last one
+    may be unended), with no other line break, no NUL, no overlong field
+    and not empty; a line with quotes (where quotes count) is split by
+    the csv module on its own, and must end where its row ends. The cells
+    are then what the csv module splits, and splitting the whole block at
+    once (the lines' ends stripped one by one, which is quicker than
+    replacing them in the block's text) is quicker still than
+    :func:`split_lines`. With a ``prefix``, see :meth:`Rows.blocks`.
+    """
+    bodies = list(map(str.rstrip, block, itertools.repeat("\r\n")))
+    ended = sum(map(str.endswith, block, itertools.repeat("\n")))
+    # each line's stripped end is "", "\n" or "\r\n" exactly when it is one char per "\n"
+    # and per "\r\n" it ends with; every line but the last has one
+    if (sum(map(len, block)) - sum(map(len, bodies))
+            != ended + sum(map(str.endswith, block, itertools.repeat("\r\n")))
+            or ended - block[-1].endswith("\n") != len(block) - 1
+            or "" in bodies or max(map(len, block)) > csv.field_size_limit()):
+        return None
+    text = delimiter.join(bodies)
+    if "\n" in text or "\r" in text or "\0" in text:
+        return None
+    held: list[tuple[int, int]] = []  # (row, column) of each cell holding the delimiter
+    if quoting and '"' in text:
+        if not _quoted_lines(bodies, delimiter, held):
+            return None
+        text = delimiter.join(bodies)
+    delimiters = set(map(str.count, bodies, itertools.repeat(delimiter)))
+    if len(delimiters) != 1:
+        return None
+    width = delimiters.pop() + 1
+    cells: list[str] | None = None
+    if prefix and text.startswith(prefix):
+        # as many cells split at "delimiter + prefix" as at the delimiter: each has the prefix
+        cells = text[len(prefix):].split(delimiter + prefix)
+        if len(cells) != len(block) * width:
+            cells = None
+    if cells is None:
+        prefix = ""
+        cells = text.split(delimiter)
+    columns = [cells[index::width] for index in range(width)]
+    for row, index in held:
+        columns[index][row] = columns[index][row].replace("\0", delimiter)
+    # (an ASCII block is searched for each of the few ASCII spaces at memchr speed)
+    bare = text.isascii() and not any(map(text.__contains__, _ASCII_SPACES))
+    return ColumnBlock(columns, prefix=prefix, bare=bare)
+
+
+#: The ASCII characters ``str.strip`` strips.
+_ASCII_SPACES: Final = tuple(char for char in map(chr, range(128)) if char.isspace())
+
+
+def _quoted_lines(lines: list[str], delimiter: str, held: list[tuple[int, int]]) -> bool:
+    """Split each line (without its end or a NUL) that has a quote by the csv module, in place.
+
+    Such a line is written back as its cells joined by the delimiter, a
+    delimiter inside a cell written as a NUL; ``held`` gets the (row,
+    column) of each such cell. ``False`` when a quoted cell goes on past its
+    line, or the csv module refuses the line.
+    """
+    dialect = {"delimiter": delimiter, "strict": True}
+    for row in itertools.compress(range(len(lines)), map(str.__contains__, lines,
+                                                          itertools.repeat('"'))):
+        try:
+            (cells,) = csv.reader((lines[row],), **dialect)  # type: ignore[arg-type]
+        except csv.Error:
+            return False
+        for index, cell in enumerate(cells):
+            if delimiter in cell:
+                cells[index] = cell.replace(delimiter, "\0")
+                held.append((row, index))
+        lines[row] = delimiter.join(cells)
+    return True
+
+
 _FIRST: Final = operator.itemgetter(0)
 
 
@@ -596,15 +656,26 @@ class ColumnBlock(Sequence[list[str]]):
 
     Attributes:
         columns: The cells of each column, every column as long.
+        prefix: What every cell started with and ``columns`` leave out
+            (``""``: nothing); the rows have it.
+        bare: Whether no cell holds a space (``str.strip`` would change
+            none); ``False`` when unknown.
     """
 
-    def __init__(self, columns: list[list[str]]) -> None:
+    def __init__(
+        self, columns: list[list[str]], *, prefix: str = "", bare: bool = False
+    ) -> None:
         self.columns = columns
+        self.prefix = prefix
+        self.bare = bare
         self._rows: list[list[str]] | None = None
 
     def _made(self) -> list[list[str]]:
         if self._rows is None:
-            self._rows = list(map(list, zip(*self.columns, strict=True)))
+            columns: Iterable[Iterable[str]] = self.columns
+            if self.prefix:
+                columns = [map(self.prefix.__add__, cells) for cells in self.columns]
+            self._rows = list(map(list, zip(*columns, strict=True)))
         return self._rows
 
     def __len__(self) -> int:
@@ -618,7 +689,10 @@ class ColumnBlock(Sequence[list[str]]):
 
 
 def columns_of(rows: Sequence[list[str]], width: int) -> list[Sequence[str]] | None:
-    """A block's columns, or ``None`` unless every row has ``width`` cells."""
+    """A block's columns, or ``None`` unless every row has ``width`` cells.
+
+    A :class:`ColumnBlock`'s columns are given as it holds them (without its prefix).
+    """
     if isinstance(rows, ColumnBlock):
         return rows.columns if len(rows.columns) == width else None  # type: ignore[return-value]
     if set(map(len, rows)) != {width}:
@@ -755,8 +829,13 @@ class RawRows:
         # whether each column repeats its cells, judged on the first block
         self.repeats: list[bool] | None = None
 
-    def rows(self, columns: Sequence[Sequence[str]]) -> list[tuple[tuple[str, str], ...]]:
-        """The raw row of each row, from the cells of each column (all the same length)."""
+    def rows(
+        self, columns: Sequence[Sequence[str]], *, extra: Sequence[tuple[str, str]] = ()
+    ) -> list[tuple[tuple[str, str], ...]]:
+        """The raw row of each row, from the cells of each column (all the same length).
+
+        Each raw row ends with the ``extra`` pairs.
+        """
         if self.repeats is None:
             self.repeats = [len(set(cells)) * 4 <= len(cells) for cells in columns]
         pair_columns: list[Iterator[tuple[str, str]]] = []
@@ -764,6 +843,15 @@ class RawRows:
                 self.columns, columns, self.shared, self.repeats, strict=True):
             if not repeats:
                 pair_columns.append(zip(itertools.repeat(name), cells))
+                continue
+            first = cells[0]
+            if cells[-1] == first and cells.count(first) == len(cells):  # one cell all along
+                pair = shared.get(first)
+                if pair is None:
+                    if len(shared) >= _SHARED_PAIRS:
+                        shared.clear()
+                    pair = shared[first] = (name, first)
+                pair_columns.append(itertools.repeat(pair, len(cells)))
                 continue
             found: list[Any] = list(map(shared.get, cells))
             if None in found:
@@ -775,12 +863,25 @@ class RawRows:
                     shared[cell] = (name, cell)
                 found = list(map(shared.__getitem__, cells))
             pair_columns.append(iter(found))
+        pair_columns += (itertools.repeat(pair, len(columns[0])) for pair in extra)
         return list(zip(*pair_columns, strict=True))
 
 
 def pairs(row: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     """A row as ``(column, value)`` pairs, for a line's ``raw``."""
     return tuple(row.items())
+
+
+def stripped(cells: Sequence[str]) -> list[str]:
+    """A column's cells as ``str.strip`` leaves them (a list of cells is kept if it changes none).
+
+    A column of ASCII cells is searched for each of the few ASCII spaces at
+    memchr speed, quicker than stripping each cell.
+    """
+    joined = "".join(cells)
+    if joined.isascii() and not any(map(joined.__contains__, _ASCII_SPACES)):
+        return cells if isinstance(cells, list) else list(cells)
+    return list(map(str.strip, cells))
 
 
 def optional_text(text: str | None) -> str | None:
@@ -874,6 +975,11 @@ def minor_column(cells: Sequence[str], exponent: int, decimal_mark: str = ".") -
     ``int(cell.replace(decimal_mark, ""))`` minor units, as
     :func:`parse_money` reads it; the column is checked by one pattern match.
     """
+    first = cells[0]
+    if cells[-1] == first and cells.count(first) == len(cells):  # one amount all along
+        if exact_amount(exponent, decimal_mark).fullmatch(first) is None:
+            return None
+        return [int(first.replace(decimal_mark, ""))] * len(cells)
     joined = "\n".join(cells)
     if _exact_column(exponent, decimal_mark).fullmatch(joined) is None:
         return None

@@ -38,8 +38,9 @@ from refundcore.formats._common import (
     refuse_non_text,
     remembered,
     sequence_rows,
-    split_lines,
+    split_columns,
     strip_bom,
+    stripped,
 )
 from refundcore.money import Money
 from refundcore.reconcile import LineKind, StatementLine
@@ -180,9 +181,10 @@ def _read(state: _ListReader, data: object, fmt: str) -> None:
             while end < len(block) and not block[end].lstrip().startswith("#"):
                 end += 1
         details = block[start:end]
-        rows = state.quick_rows(details) if details else None
-        if rows is not None and state.quick(range(number + 1, number + 1 + len(rows)), rows):
-            number += len(rows)
+        columns = state.quick_columns(details) if details else None
+        if columns is not None and state.quick(range(number + 1, number + 1 + len(details)),
+                                               columns):
+            number += len(details)
             state.last_line = number
             start = end
         for text in block[start:]:
@@ -305,20 +307,23 @@ class _ListReader:
     def totals(self, line: int, text: str) -> None:
         raise NotImplementedError
 
-    def quick_rows(self, block: list[str]) -> list[list[str]] | None:
-        """A block of lines as rows, when every line is a detail row inside the list."""
+    def quick_columns(self, block: list[str]) -> list[list[str]] | None:
+        """A block of lines as the header's columns, when every line is a detail row in the list.
+
+        Each cell is stripped, as :meth:`detail` strips it.
+        """
         if self.header is None or self.ended:
             return None
-        rows = split_lines(block)
-        if rows is None or not all(rows):
+        split = split_columns(block)
+        if split is None or len(split.columns) != len(self.header.columns):
             return None
-        firsts = list(map(_FIRST, rows))
+        firsts = split.columns[0]
         if not all(map(str.strip, firsts)) or any(map(_HASH, map(str.lstrip, firsts))):
             return None  # a blank row, or a comment line (feed() takes it for one)
-        return rows
+        return list(map(stripped, split.columns))
 
-    def quick(self, lines: Sequence[int], rows: list[list[str]]) -> bool:  # noqa: ARG002
-        """Take a block of detail rows the quick way, or do nothing and say ``False``."""
+    def quick(self, lines: Sequence[int], columns: list[list[str]]) -> bool:  # noqa: ARG002
+        """Take a block of detail rows (as columns) the quick way, or do nothing (``False``)."""
         return False
 
 
@@ -348,19 +353,17 @@ class _State(_ListReader):
         self.times = TimeReader(patterns=(LOCAL,), tz=CHINA, fmt=_FMT, column="完成时间",
                                 expected="")
 
-    def quick(self, lines: Sequence[int], rows: list[list[str]]) -> bool:
+    def quick(self, lines: Sequence[int], columns: list[list[str]]) -> bool:
         """Take a block of plain detail rows a column at a time, or do nothing (``False``).
 
-        Plain: the header's width, amounts with exactly the currency's
-        decimals (or blank where a blank is zero), signs that agree with the
-        业务类型, trade numbers and times in their usual shape, no id seen
-        before. Such a block gives the lines and totals :meth:`_line` would give.
+        Plain: amounts with exactly the currency's decimals (or blank where a
+        blank is zero), signs that agree with the 业务类型, trade numbers and
+        times in their usual shape, no id seen before. Such a block gives the
+        lines and totals :meth:`_line` would give.
         """
         header = self.header
         assert header is not None
-        if set(map(len, rows)) != {len(header.columns)}:
-            return False
-        columns = [list(map(str.strip, cells)) for cells in zip(*rows, strict=True)]
+        count = len(columns[0])
         if self.at is None:
             self.at = {name: index for index, name in enumerate(header.columns)}
             self.raw = RawRows(header.columns)
@@ -378,7 +381,9 @@ class _State(_ListReader):
         business = columns[at["业务类型"]]
         kinds = remembered(business, self.kinds, _kind)
         assert kinds is not None  # any type is a kind
-        signs = list(map(_SIGNS.__getitem__, kinds))
+        # (by the 业务类型 cell, whose hash the lookup above kept: an enum hashes in Python)
+        sign_of = {name: _SIGNS[self.kinds[name]] for name in set(business)}
+        signs = list(map(sign_of.__getitem__, business))
         for amounts in (ordered, received):
             if any(map(operator.lt, map(operator.mul, amounts, signs), itertools.repeat(0))):
                 return False
@@ -386,25 +391,37 @@ class _State(_ListReader):
         if not all(trades):
             return False
         batch_column = next((c for c in _BATCH if c in at), None)
-        batches: list[str] = ([""] * len(rows) if batch_column is None
+        batches: list[str] = ([""] * count if batch_column is None
                               else columns[at[batch_column]])
-        ids = [trade if kind is LineKind.CHARGE else batch if kind is LineKind.REFUND and batch
-               else f"{trade}:{line}" for trade, batch, kind, line
-               in zip(trades, batches, kinds, lines, strict=False)]
-        references = [batch if kind is LineKind.REFUND and batch else trade
-                      for trade, batch, kind in zip(trades, batches, kinds, strict=False)]
+        refunds = list(itertools.compress(range(count), map(
+            operator.is_, kinds, itertools.repeat(LineKind.REFUND))))
+        if LineKind.OTHER not in kinds and all(map(batches.__getitem__, refunds)):
+            # (as a rule: a payment is its trade number, a refund its batch number)
+            ids = list(trades)
+            for index in refunds:
+                ids[index] = batches[index]
+            references = ids
+        else:
+            ids = [trade if kind is LineKind.CHARGE else batch if kind is LineKind.REFUND and batch
+                   else f"{trade}:{line}" for trade, batch, kind, line
+                   in zip(trades, batches, kinds, lines, strict=False)]
+            references = [batch if kind is LineKind.REFUND and batch else trade
+                          for trade, batch, kind in zip(trades, batches, kinds, strict=False)]
         occurred = self.times.column(columns[at["完成时间"]])
         if occurred is None:
             return False
-        subsidies = [sum(parts) for parts in zip(*funded, strict=True)] if funded else (
-            [0] * len(rows))
-        extras = list(map(_extras, subsidies, merchant, itertools.repeat(exponent)))
+        subsidies = list(map(sum, zip(*funded, strict=True))) if funded else [0] * count
+        if any(subsidies) or any(merchant):
+            raws = list(map(operator.add, raw.rows(columns), map(
+                _extras, subsidies, merchant, itertools.repeat(exponent))))
+        else:  # (no discount at all, as a rule: every row ends with the same zero pairs)
+            raws = raw.rows(columns, extra=_extras(0, 0, exponent))
         fees = list(map(operator.neg, fee))
         built = zip(ids, kinds, received, itertools.repeat(self.currency), occurred,
                          references, _or_none(columns[at["商户订单号"]]), fees,
                          map(operator.sub, received, fees), itertools.repeat(None),
                          itertools.repeat(None), _or_none(business),
-                         map(operator.add, raw.rows(columns), extras), strict=False)
+                         raws, strict=False)
         if not self.out.add_all(built, ids):
             return False
         # each 业务类型's totals, a column at a time (a type has one kind, so one sign)

@@ -147,19 +147,16 @@ class _State(_ListReader):
         self.times = TimeReader(patterns=(LOCAL,), tz=CHINA, fmt=_FMT, column="发生时间",
                                 expected="")
 
-    def quick(self, lines: Sequence[int], rows: list[list[str]]) -> bool:  # noqa: ARG002
+    def quick(self, lines: Sequence[int], columns: list[list[str]]) -> bool:  # noqa: ARG002
         """Take a block of plain detail rows a column at a time, or do nothing (``False``).
 
-        Plain: the header's width, amounts with exactly the currency's
-        decimals (or blank), income not negative and never both sides, ids
-        and times in their usual shape, no id seen before. Such a block gives
-        the lines and totals :meth:`_line` would give.
+        Plain: amounts with exactly the currency's decimals (or blank),
+        income not negative and never both sides, ids and times in their
+        usual shape, no id seen before. Such a block gives the lines and
+        totals :meth:`_line` would give.
         """
         header = self.header
         assert header is not None
-        if set(map(len, rows)) != {len(header.columns)}:
-            return False
-        columns = [list(map(str.strip, cells)) for cells in zip(*rows, strict=True)]
         at = self.at
         if at is None:
             at = self.at = {name: index for index, name in enumerate(header.columns)}

@@ -36,6 +36,7 @@ import attrs
 from refundcore.currencies import CURRENCIES, exponent_of
 from refundcore.errors import NO_VALUE
 from refundcore.formats._common import (
+    ColumnBlock,
     Header,
     OnInvalid,
     RejectedRow,
@@ -48,6 +49,7 @@ from refundcore.formats._common import (
     minor_column,
     parse_money,
     remembered,
+    stripped,
 )
 from refundcore.ledger import Component, EntryKind, LedgerEntry
 from refundcore.money import Money
@@ -257,11 +259,14 @@ class _QuickEntries:
         found = columns_of(rows, self.width)
         if found is None or any(name in at for name in ("settles_by", *_COMPONENTS)):
             return False
-        columns = [list(map(str.strip, cells)) for cells in found]
+        columns = (rows.columns if isinstance(rows, ColumnBlock) and rows.bare  # (stripped)
+                   else list(map(stripped, found)))
         ids = columns[at["id"]]
-        fresh = set(ids)
-        # (a lookup per new id: set.isdisjoint(dict) would walk every id read so far)
-        if not all(ids) or len(fresh) != len(ids) or any(map(first_line.__contains__, fresh)):
+        block_lines = dict(zip(ids, lines, strict=True))
+        # (the keys' isdisjoint looks up the block's ids, where set.isdisjoint(dict) would walk
+        # every id read so far)
+        if (not all(ids) or len(block_lines) != len(ids)
+                or not first_line.keys().isdisjoint(block_lines)):
             return False
         kinds = list(map(_KINDS.get, columns[at["kind"]]))
         currencies = set(columns[at["currency"]])
@@ -282,14 +287,24 @@ class _QuickEntries:
             settles = remembered(columns[at["settles_on"]], self.dates, self._date)  # type: ignore[assignment]
         if amounts is None or fees is None or occurred is None or settles is None:
             return False
-        optional = [itertools.repeat(None) if name not in at else
-                    [cell or None for cell in columns[at[name]]] for name in _OPTIONAL]
-        order, reference, payout, source = optional
+        first_line.update(block_lines)
+        order, reference, payout, source = map(self._optional, _OPTIONAL,
+                                               itertools.repeat(columns))
         entries += _checked_entries(zip(ids, kinds, amounts, itertools.repeat(currency),
                                        occurred, order, reference, fees, settles, payout,
                                        itertools.repeat(()), source, strict=False))
-        first_line.update(zip(ids, lines, strict=True))
         return True
+
+    def _optional(self, name: str, columns: list[list[str]]) -> Iterable[str | None]:
+        """An optional column's cells, a blank one as ``None`` (all ``None`` if it is missing)."""
+        if name not in self.at:
+            return itertools.repeat(None)
+        cells = columns[self.at[name]]
+        if all(cells):
+            return cells
+        if not any(cells):
+            return itertools.repeat(None)
+        return [cell or None for cell in cells]
 
     @staticmethod
     def _times(texts: list[str]) -> list[Any] | None:

@@ -34,6 +34,7 @@ from refundcore.formats._common import (
     pausing_gc,
     refuse_non_text,
     remembered,
+    stripped,
 )
 from refundcore.money import Money
 from refundcore.reconcile import LineKind, StatementLine
@@ -158,7 +159,7 @@ class _QuickExport:
         found = columns_of(batch, self.width)
         if found is None:
             return False
-        columns = [list(map(str.strip, cells)) for cells in found]
+        columns = list(map(stripped, found))
         at = self.at
         currencies = set(columns[at["Currency"]])
         currency = currencies.pop() if len(currencies) == 1 else None

@@ -190,12 +190,15 @@ def _parse(data: object, out: Collector) -> ParseResult:
     title: tuple[int, list[str]] | None = None
     figures: tuple[int, list[str]] | None = None
     detail = bill.detail
-    for lines, batch in rows.blocks(blank=_skipped):
+    for lines, batch in rows.blocks(blank=_skipped, prefix="`"):
         start = 0
         if title is None:
-            # the detail rows run up to the summary title (a block the quick way if it can)
-            firsts = batch.columns[0] if isinstance(batch, ColumnBlock) else list(
-                map(_FIRST, batch))
+            # the detail rows run up to the summary title (a block the quick way if it can;
+            # a block whose every cell has its backtick has no title)
+            if isinstance(batch, ColumnBlock):
+                firsts = [] if batch.prefix else batch.columns[0]
+            else:
+                firsts = list(map(_FIRST, batch))
             end = firsts.index(_SUMMARY_TITLE) if _SUMMARY_TITLE in firsts else len(batch)
             if bill.currency is None and end:  # the first row sets the bill's currency
                 detail(lines[0], batch[0])
@@ -204,6 +207,8 @@ def _parse(data: object, out: Collector) -> ParseResult:
             if end > start and bill.block(batch if whole else batch[start:end]):
                 start = end
                 last = lines[end - 1]
+                if start == len(batch):
+                    continue  # (a block held as columns makes no rows)
         for line, cells in zip(lines[start:], batch[start:], strict=True):
             last = line
             if figures is not None:
@@ -232,7 +237,19 @@ def _skipped(cells: list[str]) -> bool:
 
 
 _FIRST: Final = operator.itemgetter(0)
-_UNTICKED: Final = operator.itemgetter(slice(1, None))
+
+
+def _unticked(cells: Sequence[str]) -> list[str] | None:
+    """A column's cells without their backticks, or ``None`` unless each starts with one.
+
+    One join, two counts and one split for the whole column; ``None`` too
+    when a cell holds a line break (the rows are then read one by one).
+    """
+    joined = "\n".join(cells)
+    breaks = len(cells) - 1
+    if joined[:1] != "`" or joined.count("\n") != breaks or joined.count("\n`") != breaks:
+        return None
+    return joined[1:].split("\n`")
 
 
 def _units_column(cells: Sequence[str]) -> list[int] | None:
@@ -246,8 +263,8 @@ def _units_column(cells: Sequence[str]) -> list[int] | None:
     minor = minor_column(cells, decimals)
     if minor is None:
         return None
-    return minor if decimals == _SCALE else [
-        units * _POWERS[_SCALE - decimals] for units in minor]
+    return minor if decimals == _SCALE else list(
+        map(operator.mul, minor, itertools.repeat(_POWERS[_SCALE - decimals])))
 
 
 def _units(text: str, currency: str, line: int, column: str) -> int:
@@ -388,13 +405,14 @@ class _Bill:
         found = columns_of(rows, self.width)
         if currency is None or found is None:
             return False
-        try:
-            heads = list(map(_FIRST, itertools.chain.from_iterable(found)))
-        except IndexError:  # an empty cell
-            return False
-        if heads.count("`") != len(heads):
-            return False
-        columns = [list(map(_UNTICKED, cells)) for cells in found]
+        columns: list[Sequence[str]] = found  # a ColumnBlock's cells, without backticks
+        if not isinstance(rows, ColumnBlock) or rows.prefix != "`":
+            columns = []
+            for cells in found:
+                unticked = _unticked(cells)
+                if unticked is None:
+                    return False
+                columns.append(unticked)
         statuses = columns[self.i_status]
         if not set(statuses) <= {"SUCCESS", "REFUND"}:
             return False
@@ -419,33 +437,47 @@ class _Bill:
                     operator.mod, itertools.compress(refunded_units, refund),
                     itertools.repeat(shift))):
                 return False
-            refund_ids = map(str.strip, columns[at["微信退款单号"]])
-            gross = [-(units_ // shift) if is_refund else minor for minor, units_, is_refund
-                     in zip(settled, refunded_units, refund, strict=True)]
-            references = [refund_id if is_refund else order for order, refund_id, is_refund
-                          in zip(references, refund_ids, refund, strict=True)]
+            # a payment is its settled amount and order id, a refund (a tenth, as a rule)
+            # its refunded amount and refund id, set row by row
+            refund_ids = columns[at["微信退款单号"]]
+            gross = list(settled)
+            for index in itertools.compress(range(len(refund)), refund):
+                gross[index] = -(refunded_units[index] // shift)
+                references[index] = refund_ids[index].strip()
         if not all(references):
             return False
         fresh = set(references)
         if len(fresh) != len(references) or not self.ids.isdisjoint(fresh):
             return False
-        extras = self._block_discounts(columns, units, settled, charge)
-        if extras is None:
+        discounts = self._block_discounts(columns, units, settled, charge)
+        if discounts is None:
             return False
+        extras, alike = discounts
         occurred = self.time_cells.column(columns[self.i_time])
         if occurred is None:
             return False
         fees = units[_FEE]
         running = list(itertools.accumulate(fees, initial=self.fee_total))
-        rounded = [_half_up(total, shift) for total in running]
+        if min(running) >= 0:  # HALF_UP of a sum not below zero: add half, floor (in C)
+            rounded = list(map(operator.floordiv, map(
+                operator.add, running, itertools.repeat(shift // 2)), itertools.repeat(shift)))
+        else:
+            rounded = [_half_up(total, shift) for total in running]
         fee_minor = list(map(operator.sub, rounded[1:], rounded[:-1]))
-        raws = list(map(operator.add, self.raw.rows(columns), extras))
+        if alike is None:
+            raws = list(map(operator.add, self.raw.rows(columns), extras))
+        else:  # every row gets the payments' pairs; the refunds then give them back
+            raws = self.raw.rows(columns, extra=alike)
+            if alike:
+                for index in itertools.compress(range(len(refund)), refund):
+                    raws[index] = raws[index][:self.width]
+        orders: list[str | None] = list(map(str.strip, columns[self.i_merchant_order]))
+        if not all(orders):
+            orders = [order or None for order in orders]
         self.rows += zip(
             references, map(_KINDS.__getitem__, statuses), gross, itertools.repeat(currency),
-            occurred, references,
-            [order or None for order in map(str.strip, columns[self.i_merchant_order])],
-            fee_minor, map(operator.sub, gross, fee_minor), itertools.repeat(None),
-            itertools.repeat(None), statuses, raws, strict=False)
+            occurred, references, orders, fee_minor, map(operator.sub, gross, fee_minor),
+            itertools.repeat(None), itertools.repeat(None), statuses, raws, strict=False)
         self.ids |= fresh
         self.count += len(rows)
         self.fee_total, self.fee_rounded = running[-1], rounded[-1]
@@ -456,12 +488,16 @@ class _Bill:
         return True
 
     def _block_discounts(
-        self, columns: list[list[str]], units: dict[str, list[int]], settled: list[int],
+        self, columns: Sequence[Sequence[str]], units: dict[str, list[int]], settled: list[int],
         charge: list[bool],
-    ) -> list[tuple[tuple[str, str], ...]] | None:
-        """Each row's discount pairs (a payment's, as :meth:`_discounts`), or ``None``."""
+    ) -> tuple[list[tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...] | None] | None:
+        """Each row's discount pairs (a payment's, as :meth:`_discounts`), or ``None``.
+
+        With them, the pairs every payment has when they all have the same
+        (no discount at all, as a rule), else ``None``.
+        """
         if self.i_ordered is None or self.i_coupons is None:
-            return [()] * len(settled)
+            return [()] * len(settled), ()
         shift = self.shift
         ordered_units = units.get("订单金额")
         coupons_units = _units_column(columns[self.i_coupons])
@@ -473,6 +509,9 @@ class _Bill:
                 return None
         exponent = exponent_of(self.currency)
         none = _NO_DISCOUNT[exponent]
+        if not any(itertools.compress(coupons_units, charge)) and not any(itertools.compress(
+                map(operator.sub, ordered_units, units[self.settled_column]), charge)):
+            return list(map({True: none, False: ()}.__getitem__, charge)), none
         extras: list[tuple[tuple[str, str], ...]] = []
         for ordered, coupons, minor, is_charge in zip(
                 ordered_units, coupons_units, settled, charge, strict=True):
@@ -486,7 +525,7 @@ class _Bill:
             extras.append(none if merchant == platform == 0 else (
                 ("refundcore.merchant_discount", _major(merchant, exponent)),
                 ("refundcore.platform_subsidy", _major(platform, exponent))))
-        return extras
+        return extras, None
 
     def _fast(self, pairs: list[tuple[str, str]]) -> bool:
         """Take a plain payment row the quick way; ``False`` (nothing done) if it is not one.
