@@ -40,10 +40,14 @@ typecheck: $(VENV)/.installed-dev
 # every example of every property (the ci Hypothesis profile; a local run tries a fifth).
 PYTEST_MARKS := $(if $(or $(CI),$(SLOW)),,-m "not slow")
 PYTEST_PROFILE := $(if $(SLOW),HYPOTHESIS_PROFILE=ci)
+# pytest runs on every core (pytest-xdist); `make test WORKERS=0` runs it in one process.
+# Coverage is measured in each worker (patch = ["subprocess"] in pyproject.toml), then combined.
+WORKERS ?= auto
 
 unit: $(VENV)/.installed-dev
 	$(BIN)/coverage erase
-	$(PYTEST_PROFILE) $(BIN)/coverage run -m pytest -q $(PYTEST_MARKS)
+	$(PYTEST_PROFILE) $(BIN)/coverage run -m pytest -q -n $(WORKERS) --dist loadgroup $(PYTEST_MARKS)
+	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report --fail-under=95
 
 ## make docs: the Sphinx site, warnings as errors
