@@ -91,8 +91,13 @@ def test_the_policy_approves_refund_only_requests_of_any_amount() -> None:
                     limit = Money.of("0", decision.quote.currency, rounding=Rounding.FLOOR)
                     assert decision.quote.total <= limit, decision.reasons
 
+    # The failure needs an unshipped order and a refund-only request: about one example in
+    # seventy. Over 20 random seeds, 100 examples missed it 5 times (CI's derandomized run
+    # missed it too, after other tests in the same process); 1,000 missed it in none, and
+    # the search stops at the first failure.
     with pytest.raises(AssertionError, match="refund only before shipment"):
-        run_state_machine_as_test(TooBroad, settings=settings(FAILING, stateful_step_count=25))
+        run_state_machine_as_test(
+            TooBroad, settings=settings(FAILING, max_examples=1000, stateful_step_count=25))
 
 
 class _Generous(ReturnPolicy):
