@@ -53,17 +53,27 @@ def test_the_machine_reaches_the_interesting_states() -> None:
     """Runs get cases refunded, rejected and reviewed, and refunds reversed."""
     seen: Counter[str] = Counter()
 
+    wanted = {"refund_pending", "closed", "refund succeeded", "refund reversed",
+              "approve", "reject"}
+
+    class AllSeen(Exception):
+        """Every wanted state has been reached: the run can stop."""
+
     class Watching(ReturnCaseMachine):
         def teardown(self) -> None:
             for case in self.cases.values():
                 seen[case.state] += 1
                 seen.update(f"refund {state}" for _refund, state in case.refunds)
             seen.update(d.outcome.value for d in self.decisions.values())
+            if wanted <= set(seen):
+                raise AllSeen
 
-    run_state_machine_as_test(Watching, settings=settings(RUNS, max_examples=30,
-                                                          derandomize=True))
-    assert {"refund_pending", "closed", "refund succeeded", "refund reversed",
-            "approve", "reject"} <= set(seen)
+    # A refund reversed is rare: 30 examples missed one of the states for 6 of 20 random
+    # seeds, 120 for 1 of 20. So the run goes on until all are seen, up to 1,000 examples.
+    with pytest.raises(AllSeen):
+        run_state_machine_as_test(Watching, settings=settings(
+            RUNS, max_examples=1000, derandomize=True, phases=[Phase.generate]))
+    assert wanted <= set(seen)
 
 
 def test_a_wrong_invariant_is_caught() -> None:
