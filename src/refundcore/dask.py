@@ -36,7 +36,6 @@ import attrs
 
 from refundcore.errors import InvalidRecord
 from refundcore.ledger import LedgerEntry
-from refundcore.money import Money
 from refundcore.reconcile import (
     Break,
     Category,
@@ -50,7 +49,7 @@ from refundcore.reconcile import (
     default_rules,
 )
 from refundcore.reconcile import reconcile as reconcile_one
-from refundcore.reconcile._result import ORDER, SummaryRow
+from refundcore.reconcile._result import money_totals, summary_rows
 from refundcore.reconcile._rules import (
     _CompositeKey,
     _ExactReference,
@@ -440,16 +439,9 @@ def _part(
         else:
             breaks.append(Break(category=category, rule=rule, ledger=records_l,
                                 statement=records_s, ambiguous=ambiguous, context=context))
-    summary = Summary(
-        ledger_totals=tuple(Money(ledger_totals[c], c) for c in sorted(ledger_totals)),
-        statement_totals=tuple(Money(statement_totals[c], c) for c in sorted(statement_totals)),
-        rows=tuple(
-            SummaryRow(category=category, count=count, amount=Money(minor, code))
-            for (category, code), (count, minor) in sorted(
-                amounts.items(), key=lambda kv: (ORDER[kv[0][0]], kv[0][1])
-            )
-        ),
-    )
+    summary = Summary(ledger_totals=money_totals(ledger_totals),
+                      statement_totals=money_totals(statement_totals),
+                      rows=summary_rows(amounts))
     return Reconciliation(plain={}, other_matches=matches, breaks=tuple(breaks),
                           open_items=tuple(open_items), rejected=(), summary=summary,
                           context=context)

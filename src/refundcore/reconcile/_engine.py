@@ -31,7 +31,8 @@ from refundcore.reconcile._result import (
     Reconciliation,
     RejectedInput,
     Summary,
-    SummaryRow,
+    money_totals,
+    summary_rows,
 )
 from refundcore.reconcile._rules import Rule, _Tolerant, default_rules
 from refundcore.reconcile._work import (
@@ -630,16 +631,10 @@ def _finish(
     _count_plain(work, amounts, ledger_codes)
     ledger_totals = _totals(work.lcols, ledger_codes)
     statement_totals = _totals(work.scols, set(work.scols[5]))
-    rows = tuple(
-        SummaryRow(category=category, count=count, amount=Money(minor, code))
-        for (category, code), (count, minor) in sorted(
-            amounts.items(), key=lambda kv: (ORDER[kv[0][0]], kv[0][1])
-        )
-    )
     summary = Summary(
         ledger_totals=ledger_totals,
         statement_totals=statement_totals,
-        rows=rows,
+        rows=summary_rows(amounts),
         rejected=len(rejected),
     )
     breaks: list[Break] = []
@@ -693,4 +688,4 @@ def _totals(columns: tuple[list[Any], ...], codes: set[str]) -> tuple[Money, ...
     totals: dict[str, int] = {}
     for amount, fee, code in zip(amounts, fees, currencies, strict=False):
         totals[code] = totals.get(code, 0) + amount - fee
-    return tuple(Money(totals[code], code) for code in sorted(totals))
+    return money_totals(totals)

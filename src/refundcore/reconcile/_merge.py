@@ -15,7 +15,8 @@ from refundcore.reconcile._result import (
     OpenItem,
     Reconciliation,
     Summary,
-    SummaryRow,
+    money_totals,
+    summary_rows,
 )
 
 __all__ = ["merge_reconciliations"]
@@ -99,14 +100,9 @@ def merge_reconciliations(parts: Iterable[Reconciliation]) -> Reconciliation:
             slot[1] += row.amount.minor
         rejected_count += summary.rejected
     merged_summary = Summary(
-        ledger_totals=tuple(Money(ledger_totals[c], c) for c in sorted(ledger_totals)),
-        statement_totals=tuple(Money(statement_totals[c], c) for c in sorted(statement_totals)),
-        rows=tuple(
-            SummaryRow(category=category, count=count, amount=Money(minor, code))
-            for (category, code), (count, minor) in sorted(
-                rows.items(), key=lambda kv: (ORDER[kv[0][0]], kv[0][1])
-            )
-        ),
+        ledger_totals=money_totals(ledger_totals),
+        statement_totals=money_totals(statement_totals),
+        rows=summary_rows(rows),
         rejected=rejected_count,
     )
     return Reconciliation(

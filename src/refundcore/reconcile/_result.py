@@ -274,6 +274,21 @@ class SummaryRow:
     amount: Money
 
 
+def summary_rows(amounts: Mapping[tuple[Category, str], Sequence[int]]) -> tuple[SummaryRow, ...]:
+    """Rows from ``(category, currency) -> (count, minor)``, in category order, then currency."""
+    return tuple(
+        SummaryRow(category=category, count=count, amount=Money(minor, code))
+        for (category, code), (count, minor) in sorted(
+            amounts.items(), key=lambda kv: (ORDER[kv[0][0]], kv[0][1])
+        )
+    )
+
+
+def money_totals(minor_by_currency: Mapping[str, int]) -> tuple[Money, ...]:
+    """One :class:`Money` per currency, in currency order."""
+    return tuple(Money(minor_by_currency[code], code) for code in sorted(minor_by_currency))
+
+
 def _sign(money: Money) -> str:
     """A signed amount for tables, thousands grouped: ``+127,593.95 CNY``."""
     number, _, code = str(abs(money)).partition(" ")
